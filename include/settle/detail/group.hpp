@@ -1,0 +1,402 @@
+/// @file detail/group.hpp
+/// The one engine behind every combinator: a group of task slots, launched on an
+/// executor and collected when the group's rule says it has settled.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "settle/errors.hpp"
+#include "settle/executor.hpp"
+#include "settle/settled.hpp"
+#include "settle/task.hpp"
+#include "settle/thread_pool.hpp"
+
+namespace settle::detail {
+
+/// One task and, once it has run, its outcome. `Stored` is a decayed callable or future.
+template <class Stored>
+struct slot {
+  using result_type = typename task_result<Stored>::type;
+  static constexpr bool is_future = future_task<Stored>;
+  static constexpr bool is_stop_aware = !is_future && stop_aware_callable<Stored>;
+
+  template <class Arg>
+  explicit slot(std::in_place_t, Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
+
+  std::optional<Stored> task;                   // engaged until it has run or been cancelled
+  std::optional<settled<result_type>> result;  // engaged once settled
+
+  // Runs the task and stores its outcome; never throws (the outcome holds the exception).
+  void run(const std::stop_token& token) noexcept {
+    try {
+      if constexpr (std::is_void_v<result_type>) {
+        call(token);
+        result.emplace(std::in_place);
+      } else {
+        result.emplace(std::in_place, call(token));
+      }
+    } catch (...) {
+      result.reset();
+      result.emplace(make_rejected<result_type>(std::current_exception()));
+    }
+    // The callable lives until it returns, and no longer: whatever it captured is
+    // released before the combinator can return.
+    task.reset();
+  }
+
+  void reject(std::exception_ptr reason) noexcept {
+    task.reset();
+    result.emplace(make_rejected<result_type>(std::move(reason)));
+  }
+
+ private:
+  decltype(auto) call(const std::stop_token& token) {
+    if constexpr (is_future)
+      return task->get();
+    else if constexpr (is_stop_aware)
+      return std::invoke(std::move(*task), token);
+    else
+      return std::invoke(std::move(*task));
+  }
+};
+
+/// Slots of different types, for the variadic forms.
+template <class... Stored>
+struct tuple_storage {
+  static constexpr bool any_stop_aware = (slot<Stored>::is_stop_aware || ...);
+  static constexpr bool any_future = (slot<Stored>::is_future || ...);
+
+  template <class... Args>
+  explicit tuple_storage(Args&&... args) : slots(slot<Stored>(std::in_place, std::forward<Args>(args))...) {}
+
+  [[nodiscard]] static constexpr std::size_t size() noexcept { return sizeof...(Stored); }
+
+  // Calls f(slot) on slot i: a fold over the indices, as the count is small.
+  template <class F>
+  void visit(std::size_t i, F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (void)((i == I && (f(std::get<I>(slots)), true)) || ...);
+    }(std::index_sequence_for<Stored...>{});
+  }
+  [[nodiscard]] static constexpr bool is_future(std::size_t i) noexcept {
+    constexpr std::array<bool, sizeof...(Stored)> futures{slot<Stored>::is_future...};
+    return futures[i];
+  }
+
+  std::tuple<slot<Stored>...> slots;
+  std::array<std::atomic<bool>, sizeof...(Stored)> claims{};
+};
+
+/// Slots of one type, for the range forms. `Shared` is state every task refers to (the
+/// function of a map), kept here so that it lives exactly as long as the group.
+template <class Stored, class Shared = std::monostate>
+struct vector_storage {
+  static constexpr bool any_stop_aware = slot<Stored>::is_stop_aware;
+  static constexpr bool any_future = slot<Stored>::is_future;
+
+  template <class... SharedArgs>
+  explicit vector_storage(SharedArgs&&... shared_args)
+      : shared(std::forward<SharedArgs>(shared_args)...) {}
+
+  template <class Arg>
+  void add(Arg&& arg) {
+    slots.emplace_back(std::in_place, std::forward<Arg>(arg));
+  }
+  void seal() { claims = std::make_unique<std::atomic<bool>[]>(slots.size()); }
+
+  [[nodiscard]] std::size_t size() const noexcept { return slots.size(); }
+  template <class F>
+  void visit(std::size_t i, F&& f) {
+    f(slots[i]);
+  }
+  [[nodiscard]] static constexpr bool is_future(std::size_t) noexcept {
+    return slot<Stored>::is_future;
+  }
+
+  Shared shared;
+  std::vector<slot<Stored>> slots;
+  std::unique_ptr<std::atomic<bool>[]> claims;
+};
+
+inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+
+/// The shared state of one combinator call.
+///
+/// Each slot is claimed exactly once (an atomic exchange), by whoever gets to it first:
+/// the executor's job, the waiting caller helping on a settle pool, or the thread that
+/// settles the group early and cancels what has not started.
+///
+/// Completion is counted cppcoro-style: `outstanding_` starts at (slots the caller must
+/// wait for) + 1; the extra unit is released once, when the group settles (every slot
+/// settled, or the rule decided early). The call returns when it reaches zero: the group
+/// has settled and no task the call must wait for is still running.
+template <class Rule, class Storage>
+class group {
+ public:
+  template <class... Args>
+  explicit group(Args&&... args) : storage_(std::forward<Args>(args)...) {}
+
+  /// Must be called once the slots are in place, before `launch`.
+  void prepare() {
+    const std::size_t n = storage_.size();
+    std::size_t counting = 0;
+    for (std::size_t i = 0; i < n; ++i) counting += counts(i) ? 1 : 0;
+    remaining_.store(n, std::memory_order_relaxed);
+    outstanding_.store(counting + 1, std::memory_order_relaxed);
+    if constexpr (Storage::any_stop_aware) stop_ = std::stop_source{};
+    if (n == 0) settle_group();
+  }
+
+  Storage& storage() noexcept { return storage_; }
+
+  /// Index of the slot that settled the group early, or `no_slot`.
+  [[nodiscard]] std::size_t winner() const noexcept {
+    return winner_.load(std::memory_order_acquire);
+  }
+
+  /// Hands every task to `ex`, helps when `ex` is a settle pool, and waits until the
+  /// group has settled and every task the call must wait for has returned.
+  template <class Ex>
+  void launch_and_wait(Ex& ex) noexcept {
+    if constexpr (Storage::any_future) settle_ready_futures();
+    if constexpr (std::is_same_v<std::remove_cv_t<Ex>, thread_pool>) {
+      launch_on_pool(ex);
+    } else {
+      for (std::size_t i = 0; i < storage_.size() && !decided(); ++i)
+        if (!claimed(i)) launch_one(ex, i);
+    }
+    wait();
+  }
+
+  /// Destroys the outcomes the caller did not take, on the caller's thread. Slots the
+  /// call did not wait for (losing futures of `any`/`race`) are left to their waiter.
+  void discard_results() noexcept {
+    for (std::size_t i = 0; i < storage_.size(); ++i)
+      if (counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
+  }
+
+  void add_refs(std::size_t n) noexcept {
+    // Relaxed: a new reference is only ever made by a thread that already holds one.
+    refs_.fetch_add(n, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    // acq_rel: the last owner must see every other owner's writes before deleting.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  [[nodiscard]] bool counts(std::size_t i) const noexcept {
+    return Rule::waits_for_futures || !storage_.is_future(i);
+  }
+  [[nodiscard]] bool decided() const noexcept {
+    return winner_.load(std::memory_order_acquire) != no_slot;
+  }
+  [[nodiscard]] bool claimed(std::size_t i) const noexcept {
+    return storage_.claims[i].load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] bool claim(std::size_t i) noexcept {
+    // acq_rel: the claimer must see the slot as constructed, and later claim attempts
+    // see it taken.
+    return !storage_.claims[i].exchange(true, std::memory_order_acq_rel);
+  }
+
+  // Runs a slot this thread has claimed, unless the group has already settled early.
+  void run_claimed(std::size_t i) noexcept {
+    if (decided()) {
+      cancel_claimed(i, std::make_exception_ptr(cancelled{}));
+      return;
+    }
+    storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
+    finish(i);
+  }
+
+  void cancel_claimed(std::size_t i, std::exception_ptr reason) noexcept {
+    storage_.visit(i, [&](auto& s) { s.reject(std::move(reason)); });
+    finish(i);
+  }
+
+  // Slot i has its outcome. Apply the rule, then count the slot down.
+  void finish(std::size_t i) noexcept {
+    bool rejected = false;
+    storage_.visit(i, [&](auto& s) { rejected = s.result->is_rejected(); });
+    if (Rule::settles_on(rejected ? status::rejected : status::fulfilled)) {
+      std::size_t expected = no_slot;
+      // The first slot (in time) that meets the rule wins; acq_rel publishes its
+      // outcome to whoever reads `winner_`.
+      if (winner_.compare_exchange_strong(expected, i, std::memory_order_acq_rel)) settle_early();
+    }
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) settle_group();
+    if (counts(i)) release_outstanding();
+  }
+
+  void settle_early() noexcept {
+    stop_.request_stop();  // tokens of running tasks (a no-op when no task takes one)
+    settle_group();
+    for (std::size_t j = 0; j < storage_.size(); ++j)
+      if (claim(j)) cancel_claimed(j, std::make_exception_ptr(cancelled{}));
+  }
+
+  void settle_group() noexcept {
+    if (!group_settled_.exchange(true, std::memory_order_acq_rel)) release_outstanding();
+  }
+
+  void release_outstanding() noexcept {
+    // acq_rel: the releases of every slot's outcome meet in this counter, and the
+    // waiter acquires them through `done_`.
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      done_.store(1, std::memory_order_release);
+      done_.notify_all();
+    }
+  }
+
+  void wait() noexcept {
+    while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
+  }
+
+  // JavaScript settles already-settled inputs in index order: so do we, before any
+  // task starts, so that `race`/`any` over ready futures pick the lowest index.
+  void settle_ready_futures() noexcept {
+    for (std::size_t i = 0; i < storage_.size() && !decided(); ++i) {
+      if (!storage_.is_future(i)) continue;
+      bool ready = false;
+      storage_.visit(i, [&](auto& s) {
+        if constexpr (std::remove_reference_t<decltype(s)>::is_future) {
+          // An invalid future is "ready": get() reports future_errc::no_state at once.
+          ready = !s.task->valid() ||
+                  s.task->wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+        }
+      });
+      if (ready && claim(i)) run_claimed(i);
+    }
+  }
+
+  // --- settle's own pool: one batch, then the caller helps --------------------------
+
+  static void run_job(void* context, std::size_t i) noexcept {
+    auto* self = static_cast<group*>(context);
+    if (self->claim(i)) self->run_claimed(i);
+    self->release();
+  }
+
+  void launch_on_pool(thread_pool& pool) noexcept {
+    const std::size_t n = storage_.size();
+    if (n != 0 && !decided()) {
+      add_refs(n);
+      try {
+        pool_access::enqueue_batch(pool, work_item{&run_job, this, 0}, n);
+      } catch (...) {
+        const auto reason = std::current_exception();
+        refs_.fetch_sub(n, std::memory_order_relaxed);  // the caller still holds one
+        for (std::size_t i = 0; i < n; ++i)
+          if (claim(i)) cancel_claimed(i, reason);
+      }
+    }
+    // Help: run our own not-yet-started tasks here instead of only sleeping. This is
+    // what makes a combinator called from a pool task safe on any pool size, and keeps
+    // short fan-outs off the wake-up path. From the back, so that the caller and the
+    // workers (which go from the front) rarely contend for the same slot. Slots the
+    // call does not wait for (losing futures of any/race) are not the caller's to block on.
+    for (std::size_t i = n; i-- > 0 && !decided();)
+      if (counts(i) && claim(i)) run_claimed(i);
+  }
+
+  // --- any other executor: one job per task ------------------------------------------
+
+  // A job owns one reference. Run, it claims its slot; destroyed unrun (the executor
+  // dropped it), it settles its slot `cancelled` so that nothing waits forever.
+  class job {
+   public:
+    job(group* g, std::size_t i) noexcept : group_(g), index_(i) {}
+    job(job&& other) noexcept : group_(std::exchange(other.group_, nullptr)), index_(other.index_) {}
+    job& operator=(job&&) = delete;
+    ~job() {
+      if (group_ != nullptr) {
+        group_->dropped(index_);
+        group_->release();
+      }
+    }
+    void operator()() noexcept {
+      if (group* g = std::exchange(group_, nullptr)) run_job(g, index_);
+    }
+
+   private:
+    group* group_;
+    std::size_t index_;
+  };
+
+  // While `execute` runs for slot i, `submitting_` holds i. A job dropped inside that
+  // call leaves the verdict to the submitter (who may still see `execute` throw, and
+  // then the slot's reason is that exception); a job dropped later settles itself.
+  static constexpr std::size_t dropped_in_submit = no_slot - 1;
+
+  void dropped(std::size_t i) noexcept {
+    std::size_t expected = i;
+    if (submitting_.compare_exchange_strong(expected, dropped_in_submit, std::memory_order_acq_rel))
+      return;
+    if (claim(i)) cancel_claimed(i, std::make_exception_ptr(cancelled{}));
+  }
+
+  template <class Ex>
+  void launch_one(Ex& ex, std::size_t i) noexcept {
+    add_refs(1);
+    std::exception_ptr refused;
+    {
+      job j(this, i);
+      submitting_.store(i, std::memory_order_release);
+      try {
+        ex.execute(std::move(j));
+      } catch (...) {
+        refused = std::current_exception();
+      }
+      const bool dropped_now =
+          submitting_.exchange(no_slot, std::memory_order_acq_rel) == dropped_in_submit;
+      if (refused || dropped_now) {
+        if (claim(i))
+          cancel_claimed(i, refused ? refused : std::make_exception_ptr(cancelled{}));
+      }
+    }  // j, if `execute` never took it, is dropped here and settles nothing twice
+  }
+
+  Storage storage_;
+  std::stop_source stop_{std::nostopstate};
+  std::atomic<std::size_t> refs_{1};  // the caller's
+  std::atomic<std::size_t> remaining_{0};
+  std::atomic<std::size_t> outstanding_{0};
+  std::atomic<std::size_t> winner_{no_slot};
+  std::atomic<std::size_t> submitting_{no_slot};
+  std::atomic<bool> group_settled_{false};
+  std::atomic<std::uint32_t> done_{0};
+};
+
+/// The caller's reference to a group: waits happen inside `launch_and_wait`; on scope
+/// exit the unclaimed outcomes are destroyed here and the reference released.
+template <class Group>
+class group_handle {
+ public:
+  explicit group_handle(Group* g) noexcept : group_(g) {}
+  group_handle(const group_handle&) = delete;
+  group_handle& operator=(const group_handle&) = delete;
+  ~group_handle() {
+    group_->discard_results();
+    group_->release();
+  }
+  Group* operator->() const noexcept { return group_; }
+  Group& operator*() const noexcept { return *group_; }
+
+ private:
+  Group* group_;
+};
+
+}  // namespace settle::detail

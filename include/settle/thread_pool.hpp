@@ -1,0 +1,333 @@
+/// @file thread_pool.hpp
+/// `thread_pool`: settle's executor, fixed-size or elastic, and `default_executor()`.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "settle/settled.hpp"
+
+namespace settle {
+
+/// Sizing of an elastic `thread_pool`.
+struct pool_options {
+  /// Threads kept alive even when idle.
+  std::size_t min_threads = std::thread::hardware_concurrency();
+  /// The most threads the pool ever runs at once.
+  std::size_t max_threads = 256;
+  /// Threads above `min_threads` exit after being idle this long.
+  std::chrono::milliseconds idle_timeout{30'000};
+};
+
+class thread_pool;
+
+namespace detail {
+
+/// One queued unit of work: a plain function pointer and its two arguments. Keeping the
+/// queue free of owning objects lets a combinator enqueue a whole group under one lock
+/// without one allocation per task.
+struct work_item {
+  void (*run)(void* context, std::size_t index) noexcept;
+  void* context;
+  std::size_t index;
+};
+
+/// The combinators' door into a pool: batch submission, not part of the public API.
+struct pool_access {
+  static void enqueue_batch(thread_pool& pool, work_item first, std::size_t count);
+};
+
+}  // namespace detail
+
+/// A pool of worker threads; satisfies `settle::executor`.
+///
+/// Fixed (`thread_pool(n)`): exactly `n` threads for its whole life.
+/// Elastic (`thread_pool(pool_options)`): keeps `min_threads`, and grows towards
+/// `max_threads` only when queued work stops draining, i.e. when every thread is blocked
+/// or busy on long tasks for about a millisecond; a burst of short tasks is served by the
+/// threads already there. Extra threads exit after `idle_timeout` without work.
+///
+/// Thread safety: every member may be called from any thread, including from tasks
+/// running on this pool. Destruction runs every queued task (also those that tasks queue
+/// while the pool drains) and then joins; `execute` after the drain has finished throws
+/// `std::runtime_error`. Destroying a pool from one of its own tasks is not allowed.
+class thread_pool {
+ public:
+  /// A fixed pool of `threads` threads. Throws `std::invalid_argument` when `threads` is 0.
+  explicit thread_pool(std::size_t threads) {
+    if (threads == 0)
+      throw std::invalid_argument("settle::thread_pool: a fixed pool needs at least one thread");
+    start(threads, threads, std::chrono::milliseconds{0});
+  }
+
+  /// An elastic pool. Throws `std::invalid_argument` when `min_threads > max_threads` or
+  /// `max_threads == 0`.
+  explicit thread_pool(pool_options opts) {
+    if (opts.max_threads == 0)
+      throw std::invalid_argument("settle::thread_pool: max_threads must be at least 1");
+    if (opts.min_threads > opts.max_threads)
+      throw std::invalid_argument("settle::thread_pool: min_threads must not exceed max_threads");
+    start(opts.min_threads, opts.max_threads, opts.idle_timeout);
+  }
+
+  /// An elastic pool with `pool_options{}`.
+  thread_pool() : thread_pool(pool_options{}) {}
+
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+
+  /// Runs every queued task, then joins all threads.
+  ~thread_pool() { stop_and_join(); }
+
+  /// Queues `f` to run once on a pool thread (fire and forget). An exception escaping `f`
+  /// is caught and reported on stderr; it never terminates the process.
+  /// Throws `std::runtime_error` once the pool has finished draining in its destructor.
+  template <class F>
+    requires std::invocable<std::decay_t<F>> && std::constructible_from<std::decay_t<F>, F>
+  void execute(F&& f) {
+    using fn_type = std::decay_t<F>;
+    auto fn = std::make_unique<fn_type>(std::forward<F>(f));
+    push(detail::work_item{&run_owned<fn_type>, fn.get(), 0}, 1);
+    fn.release();  // the queue owns it now; run_owned deletes it
+  }
+
+  /// Queues `f` and returns a future of its result (or of the exception it throws).
+  template <class F>
+    requires std::invocable<std::decay_t<F>&> && std::constructible_from<std::decay_t<F>, F>
+  [[nodiscard]] auto submit(F&& f) -> std::future<std::invoke_result_t<F>> {
+    std::packaged_task<std::invoke_result_t<F>()> job(std::forward<F>(f));
+    auto result = job.get_future();
+    execute(std::move(job));
+    return result;
+  }
+
+  /// The number of threads alive now.
+  [[nodiscard]] std::size_t thread_count() const noexcept {
+    std::lock_guard lock(mutex_);
+    return live_;
+  }
+
+ private:
+  friend struct detail::pool_access;
+
+  struct worker {
+    std::thread thread;
+    bool finished = false;  // set by the worker itself when it retires (under mutex_)
+  };
+
+  template <class F>
+  static void run_owned(void* context, std::size_t) noexcept {
+    std::unique_ptr<F> fn(static_cast<F*>(context));
+    try {
+      std::invoke(std::move(*fn));
+    } catch (...) {
+      report_escaped(std::current_exception());
+    }
+  }
+
+  static void report_escaped(const std::exception_ptr& e) noexcept {
+    const std::string what = describe(e);
+    std::fprintf(stderr, "settle::thread_pool: a task threw and nobody caught it: %s\n",
+                 what.c_str());
+  }
+
+  void start(std::size_t min_threads, std::size_t max_threads,
+             std::chrono::milliseconds idle_timeout) {
+    min_ = min_threads;
+    max_ = max_threads;
+    idle_timeout_ = idle_timeout;
+    try {
+      for (std::size_t i = 0; i < min_; ++i) spawn_one();
+      if (max_ > min_) supervisor_ = std::thread([this] { supervise(); });
+    } catch (...) {
+      stop_and_join();
+      throw;
+    }
+  }
+
+  // Called before any other thread could reap workers (constructor) or by the
+  // supervisor, the only thread that reaps: so `w->thread` is assigned before anyone
+  // else may join it.
+  void spawn_one() {
+    worker* w = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      workers_.push_back(std::make_unique<worker>());
+      w = workers_.back().get();
+      ++live_;
+    }
+    try {
+      w->thread = std::thread([this, w] { work(w); });
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      --live_;
+      std::erase_if(workers_, [w](const auto& p) { return p.get() == w; });
+      throw;
+    }
+  }
+
+  void push(detail::work_item first, std::size_t count) {
+    std::size_t wake = 0;
+    bool wake_supervisor = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) throw std::runtime_error("settle::thread_pool: the pool has shut down");
+      for (std::size_t k = 0; k < count; ++k) {
+        queue_.push_back(first);
+        ++first.index;
+      }
+      wake = std::min(count, idle_);
+      // Nobody idle to take the new work: the supervisor decides whether the pool
+      // must grow (it only does when the queue stops draining).
+      wake_supervisor = wake < count && supervisor_.joinable() && supervisor_dormant_;
+    }
+    for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
+    if (wake_supervisor) supervisor_cv_.notify_one();
+  }
+
+  void work(worker* self) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (!queue_.empty()) {
+        const detail::work_item item = queue_.front();
+        queue_.pop_front();
+        ++pops_;
+        ++busy_;
+        lock.unlock();
+        item.run(item.context, item.index);
+        lock.lock();
+        --busy_;
+        continue;
+      }
+      if (stopping_ && busy_ == 0) {
+        // Drained: nothing queued and nothing running that could queue more.
+        closed_ = true;
+        work_cv_.notify_all();
+        return;
+      }
+      ++idle_;
+      bool timed_out = false;
+      if (live_ > min_ && !stopping_) {
+        timed_out = work_cv_.wait_for(lock, idle_timeout_) == std::cv_status::timeout;
+      } else {
+        work_cv_.wait(lock);
+      }
+      --idle_;
+      if (timed_out && queue_.empty() && !stopping_ && live_ > min_) {
+        --live_;
+        self->finished = true;
+        return;
+      }
+    }
+  }
+
+  void supervise() {
+    using namespace std::chrono_literals;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      reap(lock);
+      if (queue_.empty() || idle_ > 0 || live_ >= max_) {
+        supervisor_dormant_ = true;
+        if (live_ > min_)
+          supervisor_cv_.wait_for(lock, idle_timeout_ + 1ms);  // wake to join retirees
+        else
+          supervisor_cv_.wait(lock);
+        supervisor_dormant_ = false;
+        continue;
+      }
+      if (live_ > 0) {
+        // Work is queued and no thread is idle. Give the busy threads a moment: if
+        // they take nothing from the queue meanwhile, they are blocked (or on long
+        // work) and the queued tasks would wait for them, so start more threads.
+        const std::size_t before = pops_;
+        supervisor_cv_.wait_for(lock, stall_interval);
+        if (stopping_ || queue_.empty() || idle_ > 0 || pops_ != before) continue;
+      }
+      const std::size_t grow = std::min(queue_.size(), max_ - live_);
+      lock.unlock();
+      for (std::size_t k = 0; k < grow; ++k) {
+        try {
+          spawn_one();
+        } catch (...) {
+          break;  // out of threads: the existing ones still drain the queue
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  // Joins the workers that retired after their idle timeout.
+  void reap(std::unique_lock<std::mutex>& lock) {
+    std::vector<std::unique_ptr<worker>> done;
+    for (auto& w : workers_)
+      if (w->finished) done.push_back(std::move(w));
+    if (done.empty()) return;
+    std::erase(workers_, nullptr);
+    lock.unlock();
+    for (auto& w : done) w->thread.join();
+    lock.lock();
+  }
+
+  void stop_and_join() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      if (live_ == 0) closed_ = true;
+    }
+    work_cv_.notify_all();
+    supervisor_cv_.notify_all();
+    if (supervisor_.joinable()) supervisor_.join();
+    // No thread spawns or reaps any more: the list is ours.
+    for (auto& w : workers_)
+      if (w->thread.joinable()) w->thread.join();
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+
+  static constexpr std::chrono::microseconds stall_interval{1000};
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::condition_variable supervisor_cv_;
+  std::deque<detail::work_item> queue_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::thread supervisor_;
+  std::size_t min_ = 0;
+  std::size_t max_ = 0;
+  std::chrono::milliseconds idle_timeout_{0};
+  std::size_t live_ = 0;   // threads started and not retired
+  std::size_t idle_ = 0;   // threads waiting for work
+  std::size_t busy_ = 0;   // threads running an item
+  std::size_t pops_ = 0;   // items taken so far: the supervisor's measure of progress
+  bool stopping_ = false;  // destructor started: drain, then exit
+  bool closed_ = false;    // drained: execute refuses
+  bool supervisor_dormant_ = false;
+};
+
+inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item first,
+                                               std::size_t count) {
+  pool.push(first, count);
+}
+
+/// The process-wide elastic pool (`pool_options{}`), created on first use.
+/// It is never destroyed, so it stays usable from static destructors of other objects;
+/// its idle threads are simply ended with the process.
+[[nodiscard]] inline thread_pool& default_executor() {
+  static thread_pool* const pool = new thread_pool(pool_options{});
+  return *pool;
+}
+
+}  // namespace settle
