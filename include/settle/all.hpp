@@ -27,7 +27,6 @@ value_or_monostate_t<R> take_value(Slot& s) {
 
 struct all_rule {
   static constexpr bool waits_for_futures = true;
-  static constexpr bool needs_common_result = false;
   static constexpr bool settles_on(status s) noexcept { return s == status::rejected; }
 
   template <class... Stored>

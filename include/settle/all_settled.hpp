@@ -15,7 +15,6 @@ namespace detail {
 
 struct all_settled_rule {
   static constexpr bool waits_for_futures = true;
-  static constexpr bool needs_common_result = false;
   static constexpr bool settles_on(status) noexcept { return false; }  // only when all have
 
   template <class... Stored>

@@ -15,7 +15,6 @@ namespace detail {
 
 struct any_rule {
   static constexpr bool waits_for_futures = false;  // a losing future is the caller's work
-  static constexpr bool needs_common_result = true;
   static constexpr bool settles_on(status s) noexcept { return s == status::fulfilled; }
 
   template <class Value, class Group>
@@ -49,6 +48,6 @@ struct any_rule {
 /// `std::stop_token`s are signalled, tasks not yet started never start, and the call
 /// returns once the running ones have returned (it does not wait for losing futures).
 /// Among inputs already settled when the call looks at them, the lowest index wins.
-inline constexpr detail::combinator<detail::any_rule> any{};
+inline constexpr detail::first_combinator<detail::any_rule> any{};
 
 }  // namespace settle

@@ -13,7 +13,6 @@ namespace detail {
 
 struct race_rule {
   static constexpr bool waits_for_futures = false;  // a losing future is the caller's work
-  static constexpr bool needs_common_result = true;
   static constexpr bool settles_on(status) noexcept { return true; }  // the first, either way
 
   template <class Value, class Group>
@@ -43,6 +42,6 @@ struct race_rule {
 /// the others' `std::stop_token`s are signalled, tasks not yet started never start, and
 /// the call returns once the running ones have returned (not waiting for losing futures).
 /// Among inputs already settled when the call looks at them, the lowest index wins.
-inline constexpr detail::combinator<detail::race_rule> race{};
+inline constexpr detail::first_combinator<detail::race_rule> race{};
 
 }  // namespace settle

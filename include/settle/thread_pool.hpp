@@ -43,6 +43,10 @@ struct work_item {
   void (*run)(void* context, std::size_t index) noexcept;
   void* context;
   std::size_t index;
+  // Whether running the item would still do anything. A combinator's waiting caller
+  // runs its own tasks, so some queued items go stale; the pool must not grow for
+  // them. Null means always.
+  bool (*wanted)(void* context, std::size_t index) noexcept = nullptr;
 };
 
 /// The combinators' door into a pool: batch submission, not part of the public API.
@@ -256,7 +260,7 @@ class thread_pool {
         supervisor_cv_.wait_for(lock, stall_interval);
         if (stopping_ || queue_.empty() || idle_ > 0 || pops_ != before) continue;
       }
-      const std::size_t grow = std::min(queue_.size(), max_ - live_);
+      const std::size_t grow = wanted_items(max_ - live_);
       lock.unlock();
       for (std::size_t k = 0; k < grow; ++k) {
         try {
@@ -267,6 +271,14 @@ class thread_pool {
       }
       lock.lock();
     }
+  }
+
+  // How many queued items would still do work, counting no further than `limit`.
+  [[nodiscard]] std::size_t wanted_items(std::size_t limit) const noexcept {
+    std::size_t n = 0;
+    for (auto it = queue_.begin(); it != queue_.end() && n < limit; ++it)
+      if (it->wanted == nullptr || it->wanted(it->context, it->index)) ++n;
+    return n;
   }
 
   // Joins the workers that retired after their idle timeout.

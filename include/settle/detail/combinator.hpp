@@ -139,27 +139,17 @@ decltype(auto) run_map(Ex& ex, Collect collect, Rg&& range, Fn&& fn) {
   return collect(*g);
 }
 
-/// A combinator: the call forms of SPEC §3 for one `Rule`. `Rule` provides
-/// `settles_on(status)` (does a slot settling this way settle the whole group?),
-/// `waits_for_futures`, `needs_common_result`, and `collect(group&)`.
 template <class Rule>
-struct combinator {
-  /// Variadic, on the default executor.
-  template <class... Ts>
-    requires(task<Ts> && ...) &&
-            (!Rule::needs_common_result || have_common_result<task_result_t<Ts>...>)
-  [[nodiscard]] auto operator()(Ts&&... tasks) const {
-    return (*this)(default_executor(), std::forward<Ts>(tasks)...);
+struct collect_fn {
+  template <class Group>
+  auto operator()(Group& g) const {
+    return Rule::collect(g);
   }
+};
 
-  /// Variadic, on `ex`.
-  template <class Ex, class... Ts>
-    requires executor<std::remove_reference_t<Ex>> && (task<Ts> && ...) &&
-             (!Rule::needs_common_result || have_common_result<task_result_t<Ts>...>)
-  [[nodiscard]] auto operator()(Ex&& ex, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, [](auto& g) { return Rule::collect(g); }, std::forward<Ts>(tasks)...);
-  }
-
+/// The range and map forms, shared by every combinator.
+template <class Rule>
+struct range_forms {
   /// A range of tasks, on the default executor.
   template <class Rg>
     requires task_range<Rg>
@@ -171,7 +161,7 @@ struct combinator {
   template <class Ex, class Rg>
     requires executor<std::remove_reference_t<Ex>> && task_range<Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range) const {
-    return run_range<Rule>(ex, [](auto& g) { return Rule::collect(g); }, std::forward<Rg>(range));
+    return run_range<Rule>(ex, collect_fn<Rule>{}, std::forward<Rg>(range));
   }
 
   /// `fn` over each element of a range, on the default executor.
@@ -185,8 +175,52 @@ struct combinator {
   template <class Ex, class Rg, class Fn>
     requires executor<std::remove_reference_t<Ex>> && map_function<Fn, Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range, Fn&& fn) const {
-    return run_map<Rule>(ex, [](auto& g) { return Rule::collect(g); }, std::forward<Rg>(range),
-                         std::forward<Fn>(fn));
+    return run_map<Rule>(ex, collect_fn<Rule>{}, std::forward<Rg>(range), std::forward<Fn>(fn));
+  }
+};
+
+/// `all_settled` and `all`: the call forms of SPEC §3 for `Rule`, which provides
+/// `settles_on(status)` (does a slot settling this way settle the whole group?),
+/// `waits_for_futures` and `collect(group&)`.
+template <class Rule>
+struct combinator : range_forms<Rule> {
+  using range_forms<Rule>::operator();
+
+  /// Variadic, on the default executor.
+  template <class... Ts>
+    requires(task<Ts> && ...)
+  [[nodiscard]] auto operator()(Ts&&... tasks) const {
+    return (*this)(default_executor(), std::forward<Ts>(tasks)...);
+  }
+
+  /// Variadic, on `ex`.
+  template <class Ex, class... Ts>
+    requires executor<std::remove_reference_t<Ex>> && (task<Ts> && ...)
+  [[nodiscard]] auto operator()(Ex&& ex, Ts&&... tasks) const {
+    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<Ts>(tasks)...);
+  }
+};
+
+/// One or more tasks whose results have a common type: what `any` and `race` return.
+template <class... Ts>
+concept tasks_with_common_result = (task<Ts> && ...) && have_common_result<task_result_t<Ts>...>;
+
+/// `any` and `race`: as `combinator`, but the variadic forms return one value, so they
+/// need at least one task and a common result type.
+template <class Rule>
+struct first_combinator : range_forms<Rule> {
+  using range_forms<Rule>::operator();
+
+  template <class... Ts>
+    requires tasks_with_common_result<Ts...>
+  [[nodiscard]] auto operator()(Ts&&... tasks) const {
+    return (*this)(default_executor(), std::forward<Ts>(tasks)...);
+  }
+
+  template <class Ex, class... Ts>
+    requires executor<std::remove_reference_t<Ex>> && tasks_with_common_result<Ts...>
+  [[nodiscard]] auto operator()(Ex&& ex, Ts&&... tasks) const {
+    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<Ts>(tasks)...);
   }
 };
 
@@ -214,12 +248,8 @@ Value winner_value(Group& g) {
     g.storage().visit(g.winner(), [](auto& s) { s.result->value(); });
   } else {
     std::optional<Value> out;
-    g.storage().visit(g.winner(), [&](auto& s) {
-      if constexpr (std::is_void_v<typename std::remove_reference_t<decltype(s)>::result_type>)
-        s.result->value();  // unreachable for a non-void common type; keeps the fold well-formed
-      else
-        out.emplace(std::move(*s.result).value());
-    });
+    // Every result type is non-void here: void has no common type with anything else.
+    g.storage().visit(g.winner(), [&](auto& s) { out.emplace(std::move(*s.result).value()); });
     return std::move(*out);
   }
 }

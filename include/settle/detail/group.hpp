@@ -290,12 +290,16 @@ class group {
     self->release();
   }
 
+  static bool job_wanted(void* context, std::size_t i) noexcept {
+    return !static_cast<group*>(context)->claimed(i);
+  }
+
   void launch_on_pool(thread_pool& pool) noexcept {
     const std::size_t n = storage_.size();
     if (n != 0 && !decided()) {
       add_refs(n);
       try {
-        pool_access::enqueue_batch(pool, work_item{&run_job, this, 0}, n);
+        pool_access::enqueue_batch(pool, work_item{&run_job, this, 0, &job_wanted}, n);
       } catch (...) {
         const auto reason = std::current_exception();
         refs_.fetch_sub(n, std::memory_order_relaxed);  // the caller still holds one
