@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -129,6 +131,8 @@ class thread_pool {
 
   struct worker {
     std::thread thread;
+    int os_id = 0;          // kernel thread id where the OS tells it (Linux), else 0
+    bool busy = false;      // running an item (under mutex_)
     bool finished = false;  // set by the worker itself when it retires (under mutex_)
   };
 
@@ -193,7 +197,10 @@ class thread_pool {
         queue_.push_back(first);
         ++first.index;
       }
-      wake = std::min(count, idle_);
+      // Idle threads already woken for earlier items are not counted twice: one
+      // notification per item, or an item could sit behind a blocking one.
+      wake = std::min(count, idle_ - wakeups_);
+      wakeups_ += wake;
       // Nobody idle to take the new work: the supervisor decides whether the pool
       // must grow (it only does when the queue stops draining).
       wake_supervisor = wake < count && supervisor_.joinable() && supervisor_dormant_;
@@ -203,16 +210,20 @@ class thread_pool {
   }
 
   void work(worker* self) {
+    const int os_id = max_ > min_ ? current_os_thread_id() : 0;  // only growth needs it
     std::unique_lock lock(mutex_);
+    self->os_id = os_id;
     for (;;) {
       if (!queue_.empty()) {
         const detail::work_item item = queue_.front();
         queue_.pop_front();
         ++pops_;
         ++busy_;
+        self->busy = true;
         lock.unlock();
         item.run(item.context, item.index);
         lock.lock();
+        self->busy = false;
         --busy_;
         continue;
       }
@@ -230,6 +241,7 @@ class thread_pool {
         work_cv_.wait(lock);
       }
       --idle_;
+      if (wakeups_ > 0) --wakeups_;  // this thread is awake now, whoever's wake-up it was
       if (timed_out && queue_.empty() && !stopping_ && live_ > min_) {
         --live_;
         self->finished = true;
@@ -243,7 +255,7 @@ class thread_pool {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       reap(lock);
-      if (queue_.empty() || idle_ > 0 || live_ >= max_) {
+      if (queue_.empty() || idle_ > wakeups_ || live_ >= max_) {
         supervisor_dormant_ = true;
         if (live_ > min_)
           supervisor_cv_.wait_for(lock, idle_timeout_ + 1ms);  // wake to join retirees
@@ -258,9 +270,24 @@ class thread_pool {
         // work) and the queued tasks would wait for them, so start more threads.
         const std::size_t before = pops_;
         supervisor_cv_.wait_for(lock, stall_interval);
-        if (stopping_ || queue_.empty() || idle_ > 0 || pops_ != before) continue;
+        if (stopping_ || queue_.empty() || idle_ > wakeups_ || pops_ != before) continue;
       }
-      const std::size_t grow = wanted_items(max_ - live_);
+      std::size_t grow = wanted_items(max_ - live_);
+      if (grow != 0 && live_ > 0) {
+        // A stalled queue means blocked threads, or merely busy ones on a crowded
+        // machine. Where the OS says which (Linux), grow only for blocked threads:
+        // threads that compute would just share the same cores with new ones.
+        std::vector<int> ids;
+        for (const auto& w : workers_)
+          if (w->busy) ids.push_back(w->os_id);
+        lock.unlock();
+        std::size_t running = 0;
+        for (int id : ids) running += is_running(id) ? 1 : 0;
+        lock.lock();
+        const std::size_t blocked = ids.size() - running;
+        if (running != 0) grow = std::min(grow, blocked);  // replace the blocked ones
+        if (grow == 0 || stopping_) continue;
+      }
       lock.unlock();
       for (std::size_t k = 0; k < grow; ++k) {
         try {
@@ -270,6 +297,33 @@ class thread_pool {
         }
       }
       lock.lock();
+    }
+  }
+
+  // The kernel id of the calling thread, read from /proc on Linux; 0 elsewhere.
+  static int current_os_thread_id() noexcept {
+    try {
+      std::ifstream stat("/proc/thread-self/stat");
+      int id = 0;
+      if (stat >> id) return id;
+    } catch (...) {
+    }
+    return 0;
+  }
+
+  // Whether a thread is on a CPU or waiting for one ('R' in /proc), as opposed to
+  // blocked. Unknown (not Linux, id 0) counts as blocked, so growth falls back to the
+  // stalled-queue test alone.
+  static bool is_running(int os_id) noexcept {
+    if (os_id == 0) return false;
+    try {
+      std::ifstream stat("/proc/self/task/" + std::to_string(os_id) + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) return false;
+      const auto close = line.rfind(')');  // the command name may contain anything
+      return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'R';
+    } catch (...) {
+      return false;
     }
   }
 
@@ -322,6 +376,7 @@ class thread_pool {
   std::chrono::milliseconds idle_timeout_{0};
   std::size_t live_ = 0;   // threads started and not retired
   std::size_t idle_ = 0;   // threads waiting for work
+  std::size_t wakeups_ = 0;  // notifications sent to idle threads and not yet taken
   std::size_t busy_ = 0;   // threads running an item
   std::size_t pops_ = 0;   // items taken so far: the supervisor's measure of progress
   bool stopping_ = false;  // destructor started: drain, then exit
