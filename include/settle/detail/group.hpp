@@ -185,6 +185,7 @@ class group {
   void discard_results() noexcept {
     for (std::size_t i = 0; i < storage_.size(); ++i)
       if (counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
+    if constexpr (Storage::any_future && !Rule::waits_for_futures) let_go_of_futures();
   }
 
   void add_refs(std::size_t n) noexcept {
@@ -244,8 +245,9 @@ class group {
   void settle_early() noexcept {
     stop_.request_stop();  // tokens of running tasks (a no-op when no task takes one)
     settle_group();
+    // Futures the call does not wait for are left alone here: see `let_go_of_futures`.
     for (std::size_t j = 0; j < storage_.size(); ++j)
-      if (claim(j)) cancel_claimed(j, std::make_exception_ptr(cancelled{}));
+      if (counts(j) && claim(j)) cancel_claimed(j, std::make_exception_ptr(cancelled{}));
   }
 
   void settle_group() noexcept {
@@ -263,6 +265,28 @@ class group {
 
   void wait() noexcept {
     while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
+  }
+
+  // A losing future nobody has started waiting for is released without blocking the
+  // caller: the destructor of a future from std::async waits for its work, so a future
+  // that is not ready yet is destroyed on a default-pool thread instead.
+  void let_go_of_futures() noexcept {
+    for (std::size_t i = 0; i < storage_.size(); ++i) {
+      if (counts(i) || !claim(i)) continue;
+      storage_.visit(i, [](auto& s) {
+        if constexpr (std::remove_reference_t<decltype(s)>::is_future) {
+          auto& f = *s.task;
+          if (f.valid() && f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+            try {
+              default_executor().execute([lost = std::move(f)] {});
+            } catch (...) {
+              // The pool refused: let go of it here after all.
+            }
+          }
+        }
+      });
+      cancel_claimed(i, std::make_exception_ptr(cancelled{}));
+    }
   }
 
   // JavaScript settles already-settled inputs in index order: so do we, before any
