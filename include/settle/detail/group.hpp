@@ -183,8 +183,11 @@ class group {
   /// Destroys the outcomes the caller did not take, on the caller's thread. Slots the
   /// call did not wait for (losing futures of `any`/`race`) are left to their waiter.
   void discard_results() noexcept {
+    // Once every slot has settled no outcome is being written any more, so all of
+    // them go here; otherwise only those the call waited for.
+    const bool all_final = remaining_.load(std::memory_order_acquire) == 0;
     for (std::size_t i = 0; i < storage_.size(); ++i)
-      if (counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
+      if (all_final || counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
     if constexpr (Storage::any_future && !Rule::waits_for_futures) let_go_of_futures();
   }
 
