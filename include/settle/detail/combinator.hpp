@@ -133,7 +133,7 @@ decltype(auto) run_map(Ex& ex, Collect collect, Rg&& range, Fn&& fn) {
   using group_type = group<Rule, vector_storage<task_type, fn_type>>;
   group_handle<group_type> g(new group_type(std::forward<Fn>(fn)));
   auto& storage = g->storage();
-  fill(storage, range, [&](auto& it) { storage.add(task_type(&storage.shared, *it)); });
+  fill(storage, range, [&](auto& it) { storage.add(task_type(&*storage.shared, *it)); });
   g->prepare();
   g->launch_and_wait(ex);
   return collect(*g);

@@ -108,7 +108,7 @@ struct vector_storage {
 
   template <class... SharedArgs>
   explicit vector_storage(SharedArgs&&... shared_args)
-      : shared(std::forward<SharedArgs>(shared_args)...) {}
+      : shared(std::in_place, std::forward<SharedArgs>(shared_args)...) {}
 
   template <class Arg>
   void add(Arg&& arg) {
@@ -125,7 +125,9 @@ struct vector_storage {
     return slot<Stored>::is_future;
   }
 
-  Shared shared;
+  // Reset by `release_shared` once every task that uses it has returned, so that what it
+  // captured is released on the caller's thread before the call returns.
+  std::optional<Shared> shared;
   std::vector<slot<Stored>> slots;
   std::unique_ptr<std::atomic<bool>[]> claims;
 };
@@ -189,6 +191,9 @@ class group {
     for (std::size_t i = 0; i < storage_.size(); ++i)
       if (all_final || counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
     if constexpr (Storage::any_future && !Rule::waits_for_futures) let_go_of_futures();
+    // Shared state (a map's function) is used only by tasks, never by futures, so
+    // every task that could use it has returned by now.
+    if constexpr (requires { storage_.shared.reset(); }) storage_.shared.reset();
   }
 
   void add_refs(std::size_t n) noexcept {
