@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -132,7 +133,11 @@ class thread_pool {
   struct worker {
     std::thread thread;
     int os_id = 0;          // kernel thread id where the OS tells it (Linux), else 0
-    bool busy = false;      // running an item (under mutex_)
+    // Inside an item's run. Cleared before re-locking mutex_: a worker waiting for the
+    // pool's own lock (its holder preempted on a crowded machine) is not a blocked task.
+    // Relaxed everywhere: it is a hint for growth, and a stale read only shifts one
+    // growth decision by a stall interval.
+    std::atomic<bool> busy{false};
     bool finished = false;  // set by the worker itself when it retires (under mutex_)
   };
 
@@ -219,11 +224,11 @@ class thread_pool {
         queue_.pop_front();
         ++pops_;
         ++busy_;
-        self->busy = true;
+        self->busy.store(true, std::memory_order_relaxed);
         lock.unlock();
         item.run(item.context, item.index);
+        self->busy.store(false, std::memory_order_relaxed);
         lock.lock();
-        self->busy = false;
         --busy_;
         continue;
       }
@@ -279,13 +284,15 @@ class thread_pool {
         // threads that compute would just share the same cores with new ones.
         std::vector<int> ids;
         for (const auto& w : workers_)
-          if (w->busy) ids.push_back(w->os_id);
+          if (w->busy.load(std::memory_order_relaxed)) ids.push_back(w->os_id);
         lock.unlock();
         std::size_t running = 0;
         for (int id : ids) running += is_running(id) ? 1 : 0;
         lock.lock();
         const std::size_t blocked = ids.size() - running;
-        if (running != 0) grow = std::min(grow, blocked);  // replace the blocked ones
+        // Some compute: replace only the blocked ones. None busy at all (woken idle
+        // threads still waiting for a CPU): nothing is blocked, nothing to replace.
+        if (running != 0 || ids.empty()) grow = std::min(grow, blocked);
         if (grow == 0 || stopping_) continue;
       }
       lock.unlock();
