@@ -1,0 +1,14 @@
+// any() has no task to take a value from: it does not compile.
+// expect: common_result
+// expect-GNU: \[with Ts = \{\}\]
+// expect-Clang: common_result<>
+#include <settle/any.hpp>
+
+int main() {
+#ifndef SETTLE_COMPILE_FAIL_CONTROL
+  auto v = settle::any();
+#else
+  auto v = settle::any([] { return 1; });
+#endif
+  (void)v;
+}

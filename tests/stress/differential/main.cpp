@@ -1,0 +1,220 @@
+// settle_stress_differential: runs randomized scenarios through settle's combinators and
+// checks every outcome against an oracle computed from the scenario alone.
+//
+//   settle_stress_differential [--seed S] [--count N] [--threads T] [--exec NAME]
+//                              [--max-tasks M] [--max-depth D] [--time-limit SECONDS]
+//                              [--verbose]
+//
+// Scenario k uses seed S + k. A failure prints the seed and the command that reruns just
+// that scenario. With --threads T, T threads run scenarios at once (on the pools shared by
+// all of them); --exec pins every level of every scenario to one executor
+// (inline, pool1, pool2, elastic, default).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "differential/runner.hpp"
+
+namespace {
+
+using namespace settle_stress;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::uint64_t seed = 1;
+  long long count = 1000;
+  int threads = 1;
+  int time_limit_seconds = 120;
+  bool verbose = false;
+  generator_options gen;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "%s\nusage: settle_stress_differential [--seed S] [--count N] [--threads T]\n"
+               "         [--exec inline|pool1|pool2|elastic|default] [--max-tasks M]\n"
+               "         [--max-depth D] [--time-limit SECONDS] [--verbose]\n",
+               why);
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+      return argv[++i];
+    };
+    try {
+      if (arg == "--seed")
+        o.seed = std::stoull(value());
+      else if (arg == "--count")
+        o.count = std::stoll(value());
+      else if (arg == "--threads")
+        o.threads = std::stoi(value());
+      else if (arg == "--max-tasks")
+        o.gen.max_tasks = std::stoi(value());
+      else if (arg == "--max-depth")
+        o.gen.max_depth = std::stoi(value());
+      else if (arg == "--time-limit")
+        o.time_limit_seconds = std::stoi(value());
+      else if (arg == "--verbose")
+        o.verbose = true;
+      else if (arg == "--exec") {
+        const std::string name = value();
+        o.gen.exec = parse_exec(name);
+        if (!o.gen.exec) usage(("unknown executor " + name).c_str());
+      } else
+        usage(("unknown option " + arg).c_str());
+    } catch (const std::logic_error&) {
+      usage(("bad value for " + arg).c_str());
+    }
+  }
+  if (o.count < 0 || o.threads < 1 || o.gen.max_tasks < 0 || o.gen.max_depth < 0 ||
+      o.time_limit_seconds < 1)
+    usage("values must not be negative (threads and time limit at least 1)");
+  return o;
+}
+
+std::string reproduce_command(const options& o, std::uint64_t seed) {
+  std::ostringstream cmd;
+  cmd << "settle_stress_differential --seed " << seed << " --count 1";
+  if (o.gen.exec) cmd << " --exec " << name_of(*o.gen.exec);
+  if (o.gen.max_tasks != generator_options{}.max_tasks) cmd << " --max-tasks " << o.gen.max_tasks;
+  if (o.gen.max_depth != generator_options{}.max_depth) cmd << " --max-depth " << o.gen.max_depth;
+  return cmd.str();
+}
+
+/// Ends the process, naming the scenario, when one runs longer than the time limit: a
+/// hang becomes a failure with a seed instead of a CI timeout.
+class hang_detector {
+ public:
+  hang_detector(const options& o, int threads)
+      : opts_(o), active_(static_cast<std::size_t>(threads)), thread_([this] { watch(); }) {}
+  ~hang_detector() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void begin(int worker, std::uint64_t seed) {
+    std::lock_guard lock(mutex_);
+    active_[static_cast<std::size_t>(worker)] = {true, seed, clock_type::now()};
+  }
+  void end(int worker) {
+    std::lock_guard lock(mutex_);
+    active_[static_cast<std::size_t>(worker)].busy = false;
+  }
+
+ private:
+  struct entry {
+    bool busy = false;
+    std::uint64_t seed = 0;
+    clock_type::time_point since{};
+  };
+
+  void watch() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(500));
+      const auto now = clock_type::now();
+      for (const entry& e : active_) {
+        if (!e.busy || now - e.since < std::chrono::seconds(opts_.time_limit_seconds)) continue;
+        const scenario s = generate(e.seed, opts_.gen);
+        std::fprintf(stderr,
+                     "\nHANG: scenario seed %llu did not finish within %d s.\n  scenario: %s\n"
+                     "  reproduce: %s\n",
+                     static_cast<unsigned long long>(e.seed), opts_.time_limit_seconds,
+                     describe(s).c_str(), reproduce_command(opts_, e.seed).c_str());
+        std::fflush(stderr);
+        std::_Exit(3);
+      }
+    }
+  }
+
+  const options& opts_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<entry> active_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options opts = parse(argc, argv);
+
+  settle::thread_pool pool1(1);
+  settle::thread_pool pool2(2);
+  settle::pool_options elastic_options;
+  elastic_options.min_threads = 0;
+  elastic_options.max_threads = 4;
+  elastic_options.idle_timeout = std::chrono::milliseconds(5);
+  settle::thread_pool elastic(elastic_options);
+  const pools p{pool1, pool2, elastic};
+
+  std::atomic<long long> next{0};
+  std::atomic<long long> failed{0};
+  std::mutex print_mutex;
+  const auto start = clock_type::now();
+
+  {
+    hang_detector detector(opts, opts.threads);
+    const auto worker = [&](int id) {
+      for (;;) {
+        const long long k = next.fetch_add(1);
+        if (k >= opts.count) return;
+        const std::uint64_t seed = opts.seed + static_cast<std::uint64_t>(k);
+        const scenario s = generate(seed, opts.gen);
+        if (opts.verbose) {
+          std::lock_guard lock(print_mutex);
+          std::printf("seed %llu: %s\n", static_cast<unsigned long long>(seed),
+                      describe(s).c_str());
+          std::fflush(stdout);
+        }
+        mismatch_log log;
+        detector.begin(id, seed);
+        run_scenario(s, p, log, "seed " + std::to_string(seed));
+        detector.end(id);
+        const std::vector<std::string> found = log.entries();
+        if (found.empty()) continue;
+        failed.fetch_add(1);
+        std::lock_guard lock(print_mutex);
+        std::printf("FAILED seed %llu: %zu mismatch(es)\n  scenario: %s\n",
+                    static_cast<unsigned long long>(seed), found.size(), describe(s).c_str());
+        for (const std::string& m : found) std::printf("  - %s\n", m.c_str());
+        std::printf("  reproduce: %s\n", reproduce_command(opts, seed).c_str());
+        std::fflush(stdout);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 1; t < opts.threads; ++t) threads.emplace_back(worker, t);
+    worker(0);
+    for (auto& t : threads) t.join();
+  }
+
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  const statistics& st = stats();
+  std::printf(
+      "settle differential: %lld scenarios (seeds %llu..%llu, %d thread(s)%s%s): %lld combinator "
+      "calls (%lld nested in tasks), %lld tasks run, %lld exceptions thrown, %.1f s\n",
+      opts.count, static_cast<unsigned long long>(opts.seed),
+      static_cast<unsigned long long>(opts.seed + static_cast<std::uint64_t>(opts.count)) - 1,
+      opts.threads, opts.gen.exec ? ", executor " : "", opts.gen.exec ? name_of(*opts.gen.exec) : "",
+      st.calls.load(), st.nested_calls.load(), st.tasks_run.load(), st.thrown.load(), seconds);
+  std::printf("%lld passed, %lld failed\n", opts.count - failed.load(), failed.load());
+  return failed.load() == 0 ? 0 : 1;
+}

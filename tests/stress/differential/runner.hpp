@@ -1,0 +1,407 @@
+// Running a scenario and checking its outcome against the oracle.
+//
+// The oracle knows nothing about how settle works inside: it reads the scenario (which
+// tasks throw what, which executor) and the rules of SPEC.md, and says which outcomes are
+// legal. Where the SPEC leaves the outcome open (which of several rejections `all` reports
+// on a pool, which task wins a race on a pool) it accepts every legal answer; where the
+// SPEC fixes it (the inline executor runs tasks one after another in argument order; ready
+// futures are taken in index order) it demands the one answer.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <settle/settle.hpp>
+
+#include "differential/scenario.hpp"
+
+namespace settle_stress {
+
+struct pools {
+  settle::thread_pool& pool1;
+  settle::thread_pool& pool2;
+  settle::thread_pool& elastic;
+};
+
+/// Totals over the whole run (all threads), for the summary line.
+struct statistics {
+  std::atomic<long long> calls{0};         // combinator calls, nested ones included
+  std::atomic<long long> nested_calls{0};  // combinator calls made from inside a task
+  std::atomic<long long> tasks_run{0};     // task bodies that started
+  std::atomic<long long> thrown{0};        // exceptions thrown by task bodies or futures
+};
+statistics& stats();
+
+/// Mismatches found while running one top-level scenario (nested calls add theirs here).
+class mismatch_log {
+ public:
+  void add(std::string what);
+  [[nodiscard]] std::vector<std::string> entries() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> entries_;
+};
+
+/// The exceptions that are not standard ones. Each names the combinator call and the task.
+struct custom_failure {
+  std::uint64_t call;
+  int index;
+};
+/// Thrown by a stop-aware task that finds its token signalled. Never legal as the outcome
+/// of a call: a token may only be signalled once the group has settled.
+struct stopped_early {
+  std::uint64_t call;
+  int index;
+};
+
+/// Everything one combinator call of a scenario shares with its tasks.
+struct run_context {
+  run_context(const scenario& sc, const pools& ps, mismatch_log& lg, std::string p);
+
+  const scenario& s;
+  const pools& pool;
+  mismatch_log& log;
+  std::string path;
+  std::uint64_t call_id;
+  bool has_bodies = true;  // false for futures: no task body runs, nothing is counted
+  std::unique_ptr<std::atomic<int>[]> started;  // per task: how often its body started
+  std::atomic<int> running{0};                  // task bodies between entry and exit
+
+  [[nodiscard]] int size() const { return static_cast<int>(s.tasks.size()); }
+  [[nodiscard]] const task_spec& task(int i) const { return s.tasks[static_cast<std::size_t>(i)]; }
+  void mismatch(const std::string& what) const;
+};
+
+/// Runs scenario `s` (and the nested ones its tasks run) and logs every mismatch.
+void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const std::string& path);
+
+// One per translation unit, by form.
+void run_range_form(run_context& c);
+void run_map_form(run_context& c);
+void run_variadic_form(run_context& c);
+void run_futures_form(run_context& c);
+
+// ---- exceptions ---------------------------------------------------------------------------
+
+/// The exception task `index` of call `call` throws (error != none).
+[[nodiscard]] std::exception_ptr make_error(error_kind k, std::uint64_t call, int index);
+[[noreturn]] void throw_error(error_kind k, std::uint64_t call, int index);
+/// True when `e` is exactly the exception task `index` of `c` is specified to throw.
+[[nodiscard]] bool reason_matches(const run_context& c, const std::exception_ptr& e, int index);
+/// What settle::describe must say about task `index`'s exception.
+[[nodiscard]] std::string expected_description(const run_context& c, int index);
+/// A readable account of any exception, for reports.
+[[nodiscard]] std::string explain(const std::exception_ptr& e);
+
+// ---- values -------------------------------------------------------------------------------
+
+template <class T>
+T make_value(int v) {
+  if constexpr (std::is_same_v<T, std::string>)
+    return "value " + std::to_string(v);
+  else if constexpr (std::is_same_v<T, std::unique_ptr<int>>)
+    return std::make_unique<int>(v);
+  else
+    return static_cast<T>(v);
+}
+
+/// The number a task's value carries, or nothing (void, a null pointer, a foreign string).
+template <class T>
+std::optional<int> number_of(const T& v) {
+  if constexpr (std::is_same_v<T, std::monostate>) {
+    return std::nullopt;
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (v.rfind("value ", 0) != 0) return std::nullopt;
+    return std::stoi(v.substr(6));
+  } else if constexpr (std::is_same_v<T, std::unique_ptr<int>>) {
+    if (!v) return std::nullopt;
+    return *v;
+  } else {
+    return static_cast<int>(v);
+  }
+}
+
+/// The task whose value carries `number`, or -1.
+[[nodiscard]] int index_of_number(const run_context& c, int number);
+
+// ---- task bodies --------------------------------------------------------------------------
+
+/// What every task of every form does: count itself, wait its latency (a stop-aware task
+/// wakes up early when its token is signalled), run its nested scenario, then throw its
+/// error or return its value.
+template <class R>
+R task_body(run_context& c, int index, const std::stop_token* token) {
+  c.started[static_cast<std::size_t>(index)].fetch_add(1, std::memory_order_relaxed);
+  c.running.fetch_add(1, std::memory_order_relaxed);
+  struct leave {
+    run_context& c;
+    // Release: the decrement is the last thing the body does; the caller reads `running`
+    // after the combinator returned, which the combinator orders after the task's return.
+    ~leave() { c.running.fetch_sub(1, std::memory_order_release); }
+  } guard{c};
+  stats().tasks_run.fetch_add(1, std::memory_order_relaxed);
+
+  const task_spec& t = c.task(index);
+  if (t.latency.count() > 0) {
+    if (token != nullptr) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock lock(m);
+      cv.wait_for(lock, *token, t.latency, [] { return false; });
+    } else {
+      std::this_thread::sleep_for(t.latency);
+    }
+  }
+  if (t.nested) {
+    stats().nested_calls.fetch_add(1, std::memory_order_relaxed);
+    run_scenario(*t.nested, c.pool, c.log, c.path + " / task " + std::to_string(index));
+  }
+  if (token != nullptr && token->stop_requested()) {
+    if (c.s.comb == comb_kind::all_settled)
+      c.mismatch("task " + std::to_string(index) + " found its stop_token signalled in all_settled");
+    stats().thrown.fetch_add(1, std::memory_order_relaxed);
+    throw stopped_early{c.call_id, index};
+  }
+  if (t.error != error_kind::none) {
+    stats().thrown.fetch_add(1, std::memory_order_relaxed);
+    throw_error(t.error, c.call_id, index);
+  }
+  if constexpr (!std::is_void_v<R>) return make_value<R>(value_of(c.s, index));
+}
+
+/// A task as an object: `R()` or `R(std::stop_token)`.
+template <class R, bool Token>
+struct scenario_task {
+  run_context* c;
+  int index;
+  R operator()() const
+    requires(!Token)
+  {
+    return task_body<R>(*c, index, nullptr);
+  }
+  R operator()(std::stop_token token) const
+    requires(Token)
+  {
+    return task_body<R>(*c, index, &token);
+  }
+};
+
+/// The function of the map form: `R(int)` or `R(std::stop_token, int)`.
+template <class R, bool Token>
+struct scenario_fn {
+  run_context* c;
+  R operator()(int index) const
+    requires(!Token)
+  {
+    return task_body<R>(*c, index, nullptr);
+  }
+  R operator()(std::stop_token token, int index) const
+    requires(Token)
+  {
+    return task_body<R>(*c, index, &token);
+  }
+};
+
+// ---- calling a combinator -----------------------------------------------------------------
+
+/// Stands for "no executor argument": the combinator uses settle::default_executor().
+struct default_tag {};
+
+template <comb_kind C, class Ex, class... A>
+decltype(auto) call(Ex& ex, A&&... a) {
+  if constexpr (std::is_same_v<Ex, default_tag>) {
+    if constexpr (C == comb_kind::all_settled)
+      return settle::all_settled(std::forward<A>(a)...);
+    else if constexpr (C == comb_kind::all)
+      return settle::all(std::forward<A>(a)...);
+    else if constexpr (C == comb_kind::any)
+      return settle::any(std::forward<A>(a)...);
+    else
+      return settle::race(std::forward<A>(a)...);
+  } else {
+    if constexpr (C == comb_kind::all_settled)
+      return settle::all_settled(ex, std::forward<A>(a)...);
+    else if constexpr (C == comb_kind::all)
+      return settle::all(ex, std::forward<A>(a)...);
+    else if constexpr (C == comb_kind::any)
+      return settle::any(ex, std::forward<A>(a)...);
+    else
+      return settle::race(ex, std::forward<A>(a)...);
+  }
+}
+
+/// Calls fn(executor) with the scenario's executor.
+template <class Fn>
+void with_executor(run_context& c, Fn&& fn) {
+  switch (c.s.exec) {
+    case exec_kind::inline_exec: {
+      settle::inline_executor ex;
+      fn(ex);
+      return;
+    }
+    case exec_kind::pool1: fn(c.pool.pool1); return;
+    case exec_kind::pool2: fn(c.pool.pool2); return;
+    case exec_kind::elastic: fn(c.pool.elastic); return;
+    case exec_kind::default_exec: {
+      default_tag ex;
+      fn(ex);
+      return;
+    }
+  }
+}
+
+/// Calls fn<C>() with the scenario's combinator as a template argument.
+template <class Fn>
+void with_combinator(run_context& c, Fn&& fn) {
+  switch (c.s.comb) {
+    case comb_kind::all_settled: fn.template operator()<comb_kind::all_settled>(); return;
+    case comb_kind::all: fn.template operator()<comb_kind::all>(); return;
+    case comb_kind::any: fn.template operator()<comb_kind::any>(); return;
+    case comb_kind::race: fn.template operator()<comb_kind::race>(); return;
+  }
+}
+
+/// What a call produced: its result or the exception it threw (void becomes monostate).
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  std::exception_ptr error;
+};
+
+template <class F>
+auto capture(F&& f) {
+  using result = decltype(f());
+  using value_type = std::conditional_t<std::is_void_v<result>, std::monostate, result>;
+  outcome<value_type> o;
+  try {
+    if constexpr (std::is_void_v<result>) {
+      f();
+      o.value.emplace();
+    } else {
+      o.value.emplace(f());
+    }
+  } catch (...) {
+    o.error = std::current_exception();
+  }
+  return o;
+}
+
+// ---- the oracle ---------------------------------------------------------------------------
+
+/// After every call: no task body still running, none started twice, all_settled started
+/// every one; on the inline executor, exactly the tasks up to the deciding one started.
+void check_structure(const run_context& c, bool returned);
+
+/// One slot of all_settled: the right status, value or reason, and consistent observers.
+template <class T>
+void check_slot(const run_context& c, int index, const settle::settled<T>& r) {
+  const std::string where = "slot " + std::to_string(index);
+  const bool fulfilled = r.is_fulfilled();
+  if (fulfilled == r.is_rejected() || static_cast<bool>(r) != fulfilled ||
+      (r.status() == settle::status::fulfilled) != fulfilled ||
+      (r.reason() == nullptr) != fulfilled)
+    c.mismatch(where + ": status(), is_fulfilled(), is_rejected(), bool and reason() disagree");
+  const task_spec& t = c.task(index);
+  if (t.error == error_kind::none) {
+    if (!fulfilled) {
+      c.mismatch(where + ": expected fulfilled, got rejected with " + explain(r.reason()));
+      return;
+    }
+    if constexpr (!std::is_void_v<T>) {
+      const std::optional<int> n = number_of(r.value());
+      if (n != value_of(c.s, index))
+        c.mismatch(where + ": wrong value " + (n ? std::to_string(*n) : std::string("(none)")) +
+                   ", expected " + std::to_string(value_of(c.s, index)));
+    }
+    return;
+  }
+  if (fulfilled) {
+    c.mismatch(where + ": expected rejected with " + name_of(t.error) + ", got fulfilled");
+    return;
+  }
+  if (!reason_matches(c, r.reason(), index))
+    c.mismatch(where + ": expected " + expected_description(c, index) + " (" + name_of(t.error) +
+               "), got " + explain(r.reason()));
+  if (settle::describe(r.reason()) != expected_description(c, index))
+    c.mismatch(where + ": describe() says \"" + settle::describe(r.reason()) + "\", expected \"" +
+               expected_description(c, index) + "\"");
+  try {
+    if constexpr (std::is_void_v<T>)
+      r.value();
+    else
+      (void)r.value();
+    c.mismatch(where + ": value() of a rejected slot did not throw");
+  } catch (...) {
+    if (!reason_matches(c, std::current_exception(), index))
+      c.mismatch(where + ": value() threw " + explain(std::current_exception()));
+  }
+}
+
+/// `all`: a value per slot when no task rejects, else one rejected task's exception.
+void check_all_outcome(const run_context& c, const std::exception_ptr& error);
+/// One value of `all`'s result (monostate for void tasks).
+template <class V>
+void check_all_value(const run_context& c, int index, const V& v) {
+  if constexpr (!std::is_same_v<V, std::monostate>) {
+    const std::optional<int> n = number_of(v);
+    if (n != value_of(c.s, index))
+      c.mismatch("all: value " + std::to_string(index) + " is " +
+                 (n ? std::to_string(*n) : std::string("(none)")) + ", expected " +
+                 std::to_string(value_of(c.s, index)));
+  }
+}
+
+/// `any` and `race`: `number` is what the returned value carries (nothing for void).
+void check_single_outcome(const run_context& c, bool returned, std::optional<int> number,
+                          const std::exception_ptr& error);
+
+/// The checks every form makes on the outcome of a call of combinator C.
+template <comb_kind C, class Result, class PerValue>
+void check_outcome(run_context& c, const outcome<Result>& o, PerValue&& per_value) {
+  const bool returned = o.value.has_value();
+  if constexpr (C == comb_kind::all_settled) {
+    if (!returned)
+      c.mismatch("all_settled threw " + explain(o.error));
+    else
+      per_value(*o.value);
+  } else if constexpr (C == comb_kind::all) {
+    check_all_outcome(c, o.error);
+    if (returned) per_value(*o.value);
+  } else {
+    std::optional<int> number;
+    if (returned) number = number_of(*o.value);
+    check_single_outcome(c, returned, number, o.error);
+  }
+  check_structure(c, returned);
+}
+
+/// The per-slot checks of the range and map forms (all_settled and all).
+template <comb_kind C, class Vector>
+void check_range_values(const run_context& c, const Vector& v) {
+  if (v.size() != c.s.tasks.size()) {
+    c.mismatch("returned " + std::to_string(v.size()) + " results for " +
+               std::to_string(c.s.tasks.size()) + " tasks");
+    return;
+  }
+  for (int i = 0; i < c.size(); ++i) {
+    if constexpr (C == comb_kind::all_settled)
+      check_slot(c, i, v[static_cast<std::size_t>(i)]);
+    else
+      check_all_value(c, i, v[static_cast<std::size_t>(i)]);
+  }
+}
+
+}  // namespace settle_stress

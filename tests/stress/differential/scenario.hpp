@@ -1,0 +1,120 @@
+// The description of one randomized differential scenario: which combinator, which form,
+// which executor, and for every task what it does (latency, value or exception, a nested
+// scenario). A scenario is a pure value generated from a seed, so a seed reproduces it
+// exactly; only thread scheduling differs between runs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace settle_stress {
+
+enum class exec_kind : std::uint8_t { inline_exec, pool1, pool2, elastic, default_exec };
+enum class comb_kind : std::uint8_t { all_settled, all, any, race };
+
+/// How the tasks are passed to the combinator.
+enum class form_kind : std::uint8_t {
+  range,           // a std::vector of callables taking no argument
+  range_token,     // a std::vector of callables taking a std::stop_token
+  map,             // a range of indices and fn(index)
+  map_token,       // a range of indices and fn(std::stop_token, index)
+  variadic,        // heterogeneous arguments; odd positions take a std::stop_token
+  ready_futures,   // std::future<int>, every one ready before the call
+  shared_futures,  // std::shared_future<int>, every one ready before the call
+  pending_futures  // std::future<int>, set by another thread while the call runs
+};
+
+/// The result type of the range and map forms.
+enum class value_kind : std::uint8_t { int_value, void_value, move_only, string_value };
+
+/// The argument types of the variadic form.
+enum class variadic_shape : std::uint8_t {
+  one_int,          // (int)
+  int_void_string,  // (int, void, std::string)
+  mixed_five,       // (std::unique_ptr<int>, int, void, std::string, int)
+  int_long_short,   // (int, long, short): common type long
+  four_void,        // (void, void, void, void)
+  two_move_only     // (std::unique_ptr<int>, std::unique_ptr<int>)
+};
+
+/// What a task throws, if anything. The last two are not derived from std::exception
+/// (`integer` throws a `long long`).
+enum class error_kind : std::uint8_t { none, runtime_error, out_of_range, bad_alloc, custom, integer };
+
+struct scenario;
+
+struct task_spec {
+  error_kind error = error_kind::none;
+  std::chrono::microseconds latency{0};
+  /// Run by the task (on the executor the nested scenario names) before it returns or
+  /// throws; its own outcome is checked against its own oracle.
+  std::shared_ptr<const scenario> nested;
+};
+
+struct scenario {
+  std::uint64_t seed = 0;
+  int depth = 0;
+  exec_kind exec = exec_kind::inline_exec;
+  comb_kind comb = comb_kind::all_settled;
+  form_kind form = form_kind::range;
+  value_kind value = value_kind::int_value;
+  variadic_shape shape = variadic_shape::one_int;
+  std::vector<task_spec> tasks;
+};
+
+struct generator_options {
+  int max_tasks = 200;  // top-level scenarios have 1..max_tasks tasks (rarely 0)
+  int max_depth = 2;    // nesting levels below the top-level scenario
+  std::optional<exec_kind> exec;  // every level uses this executor when set
+};
+
+/// The scenario for `seed`. Deterministic: the same seed and options give the same scenario.
+[[nodiscard]] scenario generate(std::uint64_t seed, const generator_options& opts);
+
+/// One line (nested scenarios in brackets) for failure reports.
+[[nodiscard]] std::string describe(const scenario& s);
+
+[[nodiscard]] const char* name_of(exec_kind k);
+[[nodiscard]] const char* name_of(comb_kind k);
+[[nodiscard]] const char* name_of(form_kind k);
+[[nodiscard]] const char* name_of(value_kind k);
+[[nodiscard]] const char* name_of(variadic_shape k);
+[[nodiscard]] const char* name_of(error_kind k);
+[[nodiscard]] std::optional<exec_kind> parse_exec(const std::string& name);
+
+/// The number of tasks of the variadic shape.
+[[nodiscard]] int arity(variadic_shape k);
+
+/// The value task `index` of scenario `s` fulfils with (as int; other types convert it).
+/// Distinct per task within a scenario and small enough for `short`.
+[[nodiscard]] inline int value_of(const scenario& s, int index) {
+  return static_cast<int>(s.seed % 30) * 1000 + index + 1;
+}
+
+/// splitmix64: a tiny, portable generator (std distributions differ between standard
+/// libraries, and a seed must reproduce the same scenario everywhere).
+class rng {
+ public:
+  explicit rng(std::uint64_t seed) : state_(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in [lo, hi].
+  int between(int lo, int hi) {
+    return lo + static_cast<int>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+  /// True with probability `percent` / 100.
+  bool percent(double p) { return static_cast<double>(next() % 1'000'000) < p * 10'000.0; }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace settle_stress
