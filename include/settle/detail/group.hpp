@@ -34,7 +34,8 @@ struct slot {
   static constexpr bool is_stop_aware = !is_future && stop_aware_callable<Stored>;
 
   template <class Arg>
-  explicit slot(std::in_place_t, Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
+    requires(!std::is_same_v<std::remove_cvref_t<Arg>, slot>)
+  explicit slot(Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
 
   std::optional<Stored> task;                   // engaged until it has run or been cancelled
   std::optional<settled<result_type>> result;  // engaged once settled
@@ -79,8 +80,9 @@ struct tuple_storage {
   static constexpr bool any_stop_aware = (slot<Stored>::is_stop_aware || ...);
   static constexpr bool any_future = (slot<Stored>::is_future || ...);
 
+  // Each slot is built in place from its argument: no temporary slot is moved.
   template <class... Args>
-  explicit tuple_storage(Args&&... args) : slots(slot<Stored>(std::in_place, std::forward<Args>(args))...) {}
+  explicit tuple_storage(Args&&... args) : slots(std::forward<Args>(args)...) {}
 
   [[nodiscard]] static constexpr std::size_t size() noexcept { return sizeof...(Stored); }
 
@@ -113,7 +115,7 @@ struct vector_storage {
 
   template <class Arg>
   void add(Arg&& arg) {
-    slots.emplace_back(std::in_place, std::forward<Arg>(arg));
+    slots.emplace_back(std::forward<Arg>(arg));
   }
   void seal() { claims = std::make_unique<std::atomic<bool>[]>(slots.size()); }
 
