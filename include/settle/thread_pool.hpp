@@ -278,6 +278,9 @@ class thread_pool {
         if (stopping_ || queue_.empty() || idle_ > wakeups_ || pops_ != before) continue;
       }
       std::size_t grow = wanted_items(max_ - live_);
+      // With no thread at all (min_threads 0, all retired), even stale items need one:
+      // each holds a reference that only running it gives back.
+      if (live_ == 0 && grow == 0) grow = 1;
       if (grow != 0 && live_ > 0) {
         // A stalled queue means blocked threads, or merely busy ones on a crowded
         // machine. Where the OS says which (Linux), grow only for blocked threads:
@@ -358,7 +361,6 @@ class thread_pool {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
-      if (live_ == 0) closed_ = true;
     }
     work_cv_.notify_all();
     supervisor_cv_.notify_all();
@@ -366,7 +368,16 @@ class thread_pool {
     // No thread spawns or reaps any more: the list is ours.
     for (auto& w : workers_)
       if (w->thread.joinable()) w->thread.join();
-    std::lock_guard lock(mutex_);
+    // Whatever is still queued (an elastic pool may have had no thread left) runs
+    // here: every queued item runs exactly once, whatever the pool's size.
+    std::unique_lock lock(mutex_);
+    while (!queue_.empty()) {
+      const detail::work_item item = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      item.run(item.context, item.index);
+      lock.lock();
+    }
     closed_ = true;
   }
 
