@@ -31,7 +31,8 @@ each took. Simulated I/O is a sleep: nothing touches a network or a disk.
 Sections:
   I/O-bound   every N of --ops; each operation waits --latency-ms. Ideal speedup: N.
   CPU-bound   every N of --ops up to 16; each operation computes for about
-              --latency-ms on one core. Ideal speedup: min(N, hardware threads);
+              --latency-ms on one core. Ideal speedup: min(N, hardware threads).
+              Baseline: how many cores plain spinning std::threads get right now;
               "cores used" is the parallel run's process CPU time / wall time.
   failures    k = 0, 1, 3 of N operations throw (N = largest of --ops up to 10):
               all_settled keeps the other N-k results, all throws the first error.

@@ -6,14 +6,20 @@
 #include <settle/settle.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <exception>
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_options.hpp"
@@ -45,7 +51,7 @@ timed_run run(mode m, std::size_t n, Op op, const std::string& label, double exp
     t->begin(i);
     auto v = op(stop, i);
     t->end(i);
-    return v;
+    return std::pair{i, v};  // the index proves the order; v keeps the work observable
   };
   progress_meter meter(label, *t, expected_ms);
   const std::clock_t cpu0 = std::clock();  // CPU time of the whole process, all threads
@@ -58,6 +64,9 @@ timed_run run(mode m, std::size_t n, Op op, const std::string& label, double exp
     if (!results[i].is_fulfilled()) {
       throw std::runtime_error("operation " + std::to_string(i) +
                                " rejected: " + settle::describe(results[i].reason()));
+    }
+    if (results[i].value().first != i) {
+      throw std::runtime_error("result " + std::to_string(i) + " is out of order");
     }
   }
   return r;
@@ -175,16 +184,22 @@ void cpu_section(const options& opt, const machine_info& m) {
     if (n <= 16) counts.push_back(n);
   }
   if (counts.empty()) counts.push_back(*std::min_element(opt.ops.begin(), opt.ops.end()));
+  const unsigned hw = std::max(1u, m.hardware_threads);
+  // The baseline of each row: how many cores plain threads get just before it runs.
+  const auto baseline_time = std::chrono::milliseconds(std::clamp(2 * opt.latency_ms, 50, 300));
   if (!opt.json) {
     std::printf(
         "\nCPU-bound: each operation computes for about %d ms on one core; "
         "ideal speedup = min(ops, %u hardware threads found)\n",
         opt.latency_ms, m.hardware_threads);
-    std::printf("  %5s %8s %14s %12s %8s %6s %11s\n", "ops", "work", "sequential ms", "parallel ms",
-                "speedup", "ideal", "cores used");
+    std::printf("  %5s %8s %14s %12s %8s %6s %11s %10s\n", "ops", "work", "sequential ms",
+                "parallel ms", "speedup", "ideal", "cores used", "baseline");
   }
+  double lowest_baseline = hw;
   for (std::size_t n : counts) {
-    const std::size_t ideal = std::min<std::size_t>(n, std::max(1u, m.hardware_threads));
+    const std::size_t ideal = std::min<std::size_t>(n, hw);
+    const double baseline = measured_core_capacity(hw, baseline_time);
+    lowest_baseline = std::min(lowest_baseline, baseline);
     const double seq_ms = static_cast<double>(n) * opt.latency_ms;
     row_result r = measure_row(opt, n, "CPU", seq_ms, seq_ms / static_cast<double>(ideal), op);
     const double speedup = r.sequential_ms / r.parallel_ms;
@@ -197,23 +212,29 @@ void cpu_section(const options& opt, const machine_info& m) {
                        .add("speedup", speedup)
                        .add("ideal_speedup", ideal)
                        .add("parallel_cores_used", r.parallel_cores)
+                       .add("baseline_cores", baseline)
                        .add("hardware_concurrency", static_cast<std::size_t>(m.hardware_threads))
                        .add("repeat", opt.repeat)
                        .str()
                 << std::endl;
     } else {
-      std::printf("  %5zu %5d ms %14.1f %12.1f %7.2fx %5zux %11.2f\n", n, opt.latency_ms,
-                  r.sequential_ms, r.parallel_ms, speedup, ideal, r.parallel_cores);
+      std::printf("  %5zu %5d ms %14.1f %12.1f %7.2fx %5zux %11.2f %10.2f\n", n, opt.latency_ms,
+                  r.sequential_ms, r.parallel_ms, speedup, ideal, r.parallel_cores, baseline);
       std::fflush(stdout);
     }
   }
-  // On a shared machine other processes take cores too; say so rather than let a low
-  // speedup pass for the library's.
-  if (!opt.json && !m.load.empty() && std::stod(m.load) >= 0.5 * m.hardware_threads) {
+  if (opt.json) return;
+  std::printf(
+      "  cores used: process CPU time / wall time of the parallel run; baseline: the same for\n"
+      "  %u plain std::threads spinning for %d ms just before the row\n",
+      hw, static_cast<int>(baseline_time.count()));
+  // On a shared or virtual machine other work takes cores too; say so rather than let a
+  // low speedup pass for the library's.
+  if (lowest_baseline < 0.9 * hw) {
     std::printf(
-        "  note: load average %s on %u hardware threads when the run began; \"cores used\"\n"
-        "  is how many the parallel runs actually got (process CPU time / wall time)\n",
-        m.load.c_str(), m.hardware_threads);
+        "  note: plain threads got as little as %.2f of the %u cores (other work shares this\n"
+        "  machine): no CPU-bound row can reach a speedup of %u while that lasts\n",
+        lowest_baseline, hw, hw);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <stdexcept>
 #include <stop_token>
@@ -102,6 +103,25 @@ inline double calibrate_iterations_per_ms() {
     best = std::min(best, ms_between(t, clock::now()));
   }
   return static_cast<double>(n) / best;
+}
+
+/// How many cores `threads` plain std::threads spinning for `duration` actually get:
+/// process CPU time over wall-clock time. The baseline for the CPU-bound rows, since a
+/// shared or virtual machine may not give its hardware threads in full.
+inline double measured_core_capacity(unsigned threads, std::chrono::milliseconds duration) {
+  const std::clock_t cpu0 = std::clock();
+  const auto t0 = clock::now();
+  const auto deadline = t0 + duration;
+  std::vector<std::jthread> spinners;
+  for (unsigned i = 0; i < threads; ++i) {
+    spinners.emplace_back([deadline, i] {
+      volatile std::uint64_t sink = 0;
+      while (clock::now() < deadline) sink = sink + cpu_work(10'000, i + 1);
+    });
+  }
+  spinners.clear();  // joins
+  const double wall_ms = ms_between(t0, clock::now());
+  return 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC / wall_ms;
 }
 
 /// The error a failing operation throws.

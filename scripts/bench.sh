@@ -12,7 +12,7 @@
 # Needs no test framework: the bench preset builds the benchmarks only.
 set -euo pipefail
 
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 build_dir=${SETTLE_BUILD_DIR:-$settle_root/build/bench}

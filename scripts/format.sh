@@ -9,7 +9,7 @@
 # and clang-format 14 and earlier misread C++20 requires-clauses.
 set -euo pipefail
 
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 check=0

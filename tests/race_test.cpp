@@ -46,6 +46,8 @@ static_assert(
     std::is_void_v<decltype(settle::race(std::declval<void_task>(), std::declval<void_task>()))>);
 static_assert(
     std::is_same_v<decltype(settle::race(std::declval<std::vector<std::future<short>>>())), short>);
+static_assert(
+    std::is_void_v<decltype(settle::race(std::declval<std::vector<std::function<void()>>&>()))>);
 static_assert(!can_race<int_task, string_task>);
 static_assert(!can_race<>);  // race() does not compile
 static_assert(!can_race<settle::inline_executor>);

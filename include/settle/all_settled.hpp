@@ -21,7 +21,8 @@ struct all_settled_rule {
   static auto collect(group<all_settled_rule, tuple_storage<Stored...>>& g) {
     return std::apply(
         [](auto&... s) {
-          return std::tuple<settled<typename slot<Stored>::result_type>...>(std::move(*s.result)...);
+          return std::tuple<settled<typename slot<Stored>::result_type>...>(
+              std::move(*s.result)...);
         },
         g.storage().slots);
   }

@@ -21,9 +21,7 @@ class aggregate_error : public std::exception {
               " tasks rejected") {}
 
   /// Each task's exception, in argument order.
-  [[nodiscard]] const std::vector<std::exception_ptr>& reasons() const noexcept {
-    return reasons_;
-  }
+  [[nodiscard]] const std::vector<std::exception_ptr>& reasons() const noexcept { return reasons_; }
 
   [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
 

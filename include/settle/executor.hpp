@@ -26,7 +26,8 @@ struct executor_archetype_job {
 /// An executor that destroys a job without running it makes that task settle rejected
 /// with `settle::cancelled`.
 template <class E>
-concept executor = requires(E& e, detail::executor_archetype_job job) { e.execute(std::move(job)); };
+concept executor =
+    requires(E& e, detail::executor_archetype_job job) { e.execute(std::move(job)); };
 
 /// Runs each job at once on the calling thread: combinators become sequential, one task
 /// after another in argument order. The baseline for measuring what concurrency buys.

@@ -195,7 +195,9 @@ template <class V>
 }
 
 /// A fulfilled `settled<void>`.
-[[nodiscard]] inline settled<void> make_fulfilled() noexcept { return settled<void>(std::in_place); }
+[[nodiscard]] inline settled<void> make_fulfilled() noexcept {
+  return settled<void>(std::in_place);
+}
 
 /// A rejected `settled<T>` whose reason is `reason`.
 /// Precondition: `reason` is not null; a null reason throws `std::invalid_argument`

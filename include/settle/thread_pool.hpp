@@ -132,7 +132,7 @@ class thread_pool {
 
   struct worker {
     std::thread thread;
-    int os_id = 0;          // kernel thread id where the OS tells it (Linux), else 0
+    int os_id = 0;  // kernel thread id where the OS tells it (Linux), else 0
     // Inside an item's run. Cleared before re-locking mutex_: a worker waiting for the
     // pool's own lock (its holder preempted on a crowded machine) is not a blocked task.
     // Relaxed everywhere: it is a hint for growth, and a stale read only shifts one
@@ -392,13 +392,13 @@ class thread_pool {
   std::size_t min_ = 0;
   std::size_t max_ = 0;
   std::chrono::milliseconds idle_timeout_{0};
-  std::size_t live_ = 0;   // threads started and not retired
-  std::size_t idle_ = 0;   // threads waiting for work
+  std::size_t live_ = 0;     // threads started and not retired
+  std::size_t idle_ = 0;     // threads waiting for work
   std::size_t wakeups_ = 0;  // notifications sent to idle threads and not yet taken
-  std::size_t busy_ = 0;   // threads running an item
-  std::size_t pops_ = 0;   // items taken so far: the supervisor's measure of progress
-  bool stopping_ = false;  // destructor started: drain, then exit
-  bool closed_ = false;    // drained: execute refuses
+  std::size_t busy_ = 0;     // threads running an item
+  std::size_t pops_ = 0;     // items taken so far: the supervisor's measure of progress
+  bool stopping_ = false;    // destructor started: drain, then exit
+  bool closed_ = false;      // drained: execute refuses
   bool supervisor_dormant_ = false;
 };
 

@@ -38,7 +38,9 @@ constexpr std::uint32_t dead_mark = 0xDEAD;
 class probe_result {
  public:
   explicit probe_result(int id) : id_(id) { results_alive().born(this, "result"); }
-  probe_result(probe_result&& other) noexcept : id_(other.id()) { results_alive().born(this, "result"); }
+  probe_result(probe_result&& other) noexcept : id_(other.id()) {
+    results_alive().born(this, "result");
+  }
   probe_result& operator=(probe_result&& other) noexcept {
     id_ = other.id();
     return *this;
@@ -62,7 +64,8 @@ class probe_result {
 
 /// Per-test record of how often each task ran.
 struct invocations {
-  explicit invocations(int n) : count(std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n))), size(n) {}
+  explicit invocations(int n)
+      : count(std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n))), size(n) {}
   std::unique_ptr<std::atomic<int>[]> count;
   int size;
   [[nodiscard]] int at(int i) const { return count[static_cast<std::size_t>(i)].load(); }
@@ -135,7 +138,8 @@ class probe_fn {
 std::vector<probe_task> make_tasks(int n, invocations& inv, int reject_every) {
   std::vector<probe_task> tasks;
   tasks.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) tasks.emplace_back(i, reject_every > 0 && i % reject_every == 0, &inv);
+  for (int i = 0; i < n; ++i)
+    tasks.emplace_back(i, reject_every > 0 && i % reject_every == 0, &inv);
   return tasks;
 }
 
@@ -159,7 +163,8 @@ void settled_paths(Ex& ex) {
       {
         auto tasks = make_tasks(n, inv, reject_every);
         int fulfilling = 0;
-        for (int i = 0; i < n; ++i) fulfilling += (reject_every > 0 && i % reject_every == 0) ? 0 : 1;
+        for (int i = 0; i < n; ++i)
+          fulfilling += (reject_every > 0 && i % reject_every == 0) ? 0 : 1;
         {
           const auto rs = settle::all_settled(ex, tasks);
           CHECK(tasks_alive().live() == static_cast<std::size_t>(n));  // only the caller's
@@ -192,7 +197,8 @@ void settled_paths(Ex& ex) {
     {
       const probe_task named(2, true, &inv);
       {
-        auto [a, b, c] = settle::all_settled(ex, probe_task(0, false, &inv), probe_task(1, false, &inv), named);
+        auto [a, b, c] =
+            settle::all_settled(ex, probe_task(0, false, &inv), probe_task(1, false, &inv), named);
         CHECK(tasks_alive().live() == 1);  // the temporaries died with the full expression
         CHECK(results_alive().live() == 2);
         CHECK(c.is_rejected());
@@ -203,8 +209,9 @@ void settled_paths(Ex& ex) {
   }
 }
 
-TEST_CASE("every task object and every result is destroyed exactly once when tasks fulfil or reject",
-          "[stress][lifetime]") {
+TEST_CASE(
+    "every task object and every result is destroyed exactly once when tasks fulfil or reject",
+    "[stress][lifetime]") {
   SECTION("inline executor") {
     settle::inline_executor ex;
     settled_paths(ex);
@@ -265,8 +272,10 @@ void early_paths(Ex& ex, bool in_order) {
   }
 }
 
-TEST_CASE("every task object and every result is destroyed exactly once when all, any or race settle early",
-          "[stress][lifetime]") {
+TEST_CASE(
+    "every task object and every result is destroyed exactly once when all, any or race settle "
+    "early",
+    "[stress][lifetime]") {
   SECTION("inline executor: the tasks after the deciding one never start") {
     settle::inline_executor ex;
     early_paths(ex, true);
@@ -307,7 +316,8 @@ void executor_fault_paths(Inner& inner) {
             const auto rs = settle::all_settled(ex, tasks);
             CHECK(tasks_alive().live() == static_cast<std::size_t>(n));
             CHECK(results_alive().live() == static_cast<std::size_t>(n - 1));
-            CHECK(settle_test::holds<settle::cancelled>(rs[static_cast<std::size_t>(k - 1)].reason()));
+            CHECK(settle_test::holds<settle::cancelled>(
+                rs[static_cast<std::size_t>(k - 1)].reason()));
           }
           ex.join();
           CHECK(tasks_alive().live() == static_cast<std::size_t>(n));
@@ -347,7 +357,8 @@ TEST_CASE("results inside futures are destroyed exactly once, winners and losers
           p = std::promise<probe_result>();
           futures.push_back(p.get_future());
         }
-        for (int i = 0; i < n; ++i) promises[static_cast<std::size_t>(i)].set_value(probe_result(i));
+        for (int i = 0; i < n; ++i)
+          promises[static_cast<std::size_t>(i)].set_value(probe_result(i));
         if (which == 0) {
           const auto rs = settle::all_settled(pool, std::move(futures));
           CHECK(rs.size() == static_cast<std::size_t>(n));
@@ -386,7 +397,8 @@ void map_fn_rounds(Ex& ex, int rounds) {
   }
 }
 
-TEST_CASE("the map form's function object is destroyed before the call returns", "[stress][lifetime]") {
+TEST_CASE("the map form's function object is destroyed before the call returns",
+          "[stress][lifetime]") {
   SECTION("inline executor") {
     settle::inline_executor ex;
     map_fn_rounds(ex, 50);

@@ -5,6 +5,7 @@
 // every synchronizing operation ~10x slower and keeps shadow state for each).
 #include <settle/settle.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -30,7 +31,8 @@ using namespace settle_stress;
 
 std::size_t million() {
   const std::size_t base = under_thread_sanitizer ? 200'000 : 1'000'000;
-  return base * static_cast<std::size_t>(scale());
+  // At most 4x: the results alone of 4 million tasks take ~100 MB per call.
+  return base * static_cast<std::size_t>(std::min(scale(), 4));
 }
 
 /// A tiny task of the range form.
@@ -44,7 +46,8 @@ TEST_CASE("one million tiny tasks through all_settled over a range", "[stress][l
   SECTION("map form on the default executor") {
     std::vector<std::uint32_t> ids(n);
     std::iota(ids.begin(), ids.end(), 0u);
-    const auto rs = settle::all_settled(ids, [](std::uint32_t i) { return std::uint64_t{i} * 3 + 1; });
+    const auto rs =
+        settle::all_settled(ids, [](std::uint32_t i) { return std::uint64_t{i} * 3 + 1; });
     REQUIRE(rs.size() == n);
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < n; ++i)
@@ -69,7 +72,8 @@ TEST_CASE("one million tiny tasks through all_settled over a range", "[stress][l
     settle::thread_pool pool(settle::pool_options{1, 4, std::chrono::milliseconds(50)});
     std::vector<std::uint32_t> ids(n);
     std::iota(ids.begin(), ids.end(), 0u);
-    const auto values = settle::all(pool, ids, [](std::uint32_t i) { return std::uint64_t{i} * 3 + 1; });
+    const auto values =
+        settle::all(pool, ids, [](std::uint32_t i) { return std::uint64_t{i} * 3 + 1; });
     REQUIRE(values.size() == n);
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < n; ++i)
@@ -81,7 +85,8 @@ TEST_CASE("one million tiny tasks through all_settled over a range", "[stress][l
 
 // ---- 64 threads, one small pool ---------------------------------------------------------
 
-TEST_CASE("64 threads calling every combinator concurrently on one thread_pool(2)", "[stress][load]") {
+TEST_CASE("64 threads calling every combinator concurrently on one thread_pool(2)",
+          "[stress][load]") {
   settle::thread_pool pool(2);
   constexpr int threads = 64;
   const int iterations = (under_thread_sanitizer ? 40 : 200) * scale();
@@ -109,7 +114,8 @@ TEST_CASE("64 threads calling every combinator concurrently on one thread_pool(2
             if (i == thrower) throw std::runtime_error("task " + std::to_string(i));
             return i * 10;
           });
-        const std::string where = "thread " + std::to_string(t) + " iteration " + std::to_string(it);
+        const std::string where =
+            "thread " + std::to_string(t) + " iteration " + std::to_string(it);
         try {
           switch (it % 4) {
             case 0: {
@@ -153,7 +159,8 @@ TEST_CASE("64 threads calling every combinator concurrently on one thread_pool(2
   INFO(first_error);
   CHECK(wrong.load() == 0);
   CHECK(calls.load() == static_cast<long long>(threads) * iterations);
-  report_figure("combinator calls from 64 threads on one thread_pool(2): " + std::to_string(calls.load()));
+  report_figure("combinator calls from 64 threads on one thread_pool(2): " +
+                std::to_string(calls.load()));
 }
 
 // ---- nesting 50 deep on one thread ------------------------------------------------------
@@ -207,7 +214,8 @@ TEST_CASE("nesting combinators 50 deep on thread_pool(1) does not deadlock", "[s
     std::function<int(int)> zigzag = [&](int depth) -> int {
       if (depth == 0) return 0;
       auto& ex = depth % 2 == 0 ? a : b;
-      auto [x, y] = settle::all(ex, [&zigzag, depth] { return zigzag(depth - 1) + 1; }, [] { return 0; });
+      auto [x, y] =
+          settle::all(ex, [&zigzag, depth] { return zigzag(depth - 1) + 1; }, [] { return 0; });
       return x + y;
     };
     for (int r = 0; r < rounds; ++r) CHECK(zigzag(50) == 50);
@@ -249,8 +257,9 @@ TEST_CASE("a pool destroyed while tasks are queued runs every one of them", "[st
   }
 }
 
-TEST_CASE("a pool destroyed while other threads still submit and call combinators on it loses nothing",
-          "[stress][load]") {
+TEST_CASE(
+    "a pool destroyed while other threads still submit and call combinators on it loses nothing",
+    "[stress][load]") {
   const int submitters = 4;
   const int per_submitter = (under_thread_sanitizer ? 500 : 3000) * scale();
   for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
@@ -281,12 +290,15 @@ TEST_CASE("a pool destroyed while other threads still submit and call combinator
           if (i % 50 == 0) {
             // A whole combinator call on the pool being destroyed: its caller helps.
             try {
-              const auto rs = settle::all_settled(*raw, [] { return 1; }, [] { return 2; },
-                                                  []() -> int { throw std::runtime_error("x"); });
+              const auto rs = settle::all_settled(
+                  *raw, [] { return 1; }, [] { return 2; },
+                  []() -> int { throw std::runtime_error("x"); });
               const bool ok = std::get<0>(rs).value() == 1 && std::get<1>(rs).value() == 2 &&
                               std::get<2>(rs).is_rejected();
-              if (ok) combinator_tasks_ok.fetch_add(3);
-              else wrong.fetch_add(1);
+              if (ok)
+                combinator_tasks_ok.fetch_add(3);
+              else
+                wrong.fetch_add(1);
             } catch (...) {
               wrong.fetch_add(1);  // all_settled never throws a task's exception
             }

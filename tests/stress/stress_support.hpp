@@ -69,7 +69,8 @@ enum class fault_type { runtime_error, bad_alloc, foreign };
 
 /// Thrown by a faulty_executor (runtime_error flavour); `call` is its 1-based execute call.
 struct injected_fault : std::runtime_error {
-  explicit injected_fault(int c) : std::runtime_error("injected fault on execute call " + std::to_string(c)), call(c) {}
+  explicit injected_fault(int c)
+      : std::runtime_error("injected fault on execute call " + std::to_string(c)), call(c) {}
   int call;
 };
 /// The same, from outside the std::exception hierarchy.
@@ -112,9 +113,12 @@ class faulty_executor {
     if (call == state_->fail_at || (state_->and_after && call > state_->fail_at)) {
       state_->refused.fetch_add(1);
       switch (state_->type) {
-        case fault_type::runtime_error: throw injected_fault(call);
-        case fault_type::bad_alloc: throw std::bad_alloc();
-        case fault_type::foreign: throw foreign_fault{call};
+        case fault_type::runtime_error:
+          throw injected_fault(call);
+        case fault_type::bad_alloc:
+          throw std::bad_alloc();
+        case fault_type::foreign:
+          throw foreign_fault{call};
       }
     }
     inner_->execute(std::forward<F>(f));
@@ -195,12 +199,14 @@ class lifetime_registry {
  public:
   void born(const void* p, const char* what) {
     std::lock_guard lock(mutex_);
-    if (!live_.insert(p).second) errors_.push_back(std::string(what) + " constructed over a live object");
+    if (!live_.insert(p).second)
+      errors_.push_back(std::string(what) + " constructed over a live object");
     ++constructed_;
   }
   void died(const void* p, const char* what) {
     std::lock_guard lock(mutex_);
-    if (live_.erase(p) == 0) errors_.push_back(std::string(what) + " destroyed twice (or never constructed)");
+    if (live_.erase(p) == 0)
+      errors_.push_back(std::string(what) + " destroyed twice (or never constructed)");
   }
   void error(std::string what) {
     std::lock_guard lock(mutex_);

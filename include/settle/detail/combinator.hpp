@@ -27,8 +27,9 @@ inline constexpr bool moves_elements =
     !std::is_lvalue_reference_v<Rg> && !std::ranges::view<std::remove_cvref_t<Rg>>;
 
 template <class Rg>
-using range_task_arg_t = std::conditional_t<moves_elements<Rg>, std::ranges::range_rvalue_reference_t<Rg>,
-                                            std::ranges::range_reference_t<Rg>>;
+using range_task_arg_t =
+    std::conditional_t<moves_elements<Rg>, std::ranges::range_rvalue_reference_t<Rg>,
+                       std::ranges::range_reference_t<Rg>>;
 
 /// A range whose elements are tasks.
 template <class Rg>
@@ -44,7 +45,8 @@ concept map_function =
 
 /// `any` and `race` return one value for many tasks: their results need a common type.
 template <class... R>
-concept have_common_result = sizeof...(R) > 0 && requires { typename std::common_type<R...>::type; };
+concept have_common_result =
+    sizeof...(R) > 0 && requires { typename std::common_type<R...>::type; };
 
 /// The task made of one element of a mapped range. Elements of a forward range are
 /// referred to in place (the range outlives the call, which waits for its tasks);

@@ -37,7 +37,7 @@ struct slot {
     requires(!std::is_same_v<std::remove_cvref_t<Arg>, slot>)
   explicit slot(Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
 
-  std::optional<Stored> task;                   // engaged until it has run or been cancelled
+  std::optional<Stored> task;                  // engaged until it has run or been cancelled
   std::optional<settled<result_type>> result;  // engaged once settled
 
   // Runs the task and stores its outcome; never throws (the outcome holds the exception).
@@ -368,7 +368,8 @@ class group {
   class job {
    public:
     job(group* g, std::size_t i) noexcept : group_(g), index_(i) {}
-    job(job&& other) noexcept : group_(std::exchange(other.group_, nullptr)), index_(other.index_) {}
+    job(job&& other) noexcept
+        : group_(std::exchange(other.group_, nullptr)), index_(other.index_) {}
     job& operator=(job&&) = delete;
     ~job() {
       if (group_ != nullptr) {
@@ -412,8 +413,7 @@ class group {
       const bool dropped_now =
           submitting_.exchange(no_slot, std::memory_order_acq_rel) == dropped_in_submit;
       if (refused || dropped_now) {
-        if (claim(i))
-          cancel_claimed(i, refused ? refused : std::make_exception_ptr(cancelled{}));
+        if (claim(i)) cancel_claimed(i, refused ? refused : std::make_exception_ptr(cancelled{}));
       }
     }  // j, if `execute` never took it, is dropped here and settles nothing twice
   }

@@ -65,8 +65,9 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
       variadic_shape::one_int, variadic_shape::int_long_short, variadic_shape::four_void,
       variadic_shape::two_move_only};
   static constexpr variadic_shape all_shapes[] = {
-      variadic_shape::one_int,        variadic_shape::int_void_string, variadic_shape::mixed_five,
-      variadic_shape::int_long_short, variadic_shape::four_void,       variadic_shape::two_move_only};
+      variadic_shape::one_int,    variadic_shape::int_void_string,
+      variadic_shape::mixed_five, variadic_shape::int_long_short,
+      variadic_shape::four_void,  variadic_shape::two_move_only};
 
   // Draw every field even when an option overrides it, so that the rest of the scenario
   // stays the same with and without the override.
@@ -133,81 +134,120 @@ scenario generate(std::uint64_t seed, const generator_options& opts) {
 
 int arity(variadic_shape k) {
   switch (k) {
-    case variadic_shape::one_int: return 1;
-    case variadic_shape::int_void_string: return 3;
-    case variadic_shape::mixed_five: return 5;
-    case variadic_shape::int_long_short: return 3;
-    case variadic_shape::four_void: return 4;
-    case variadic_shape::two_move_only: return 2;
+    case variadic_shape::one_int:
+      return 1;
+    case variadic_shape::int_void_string:
+      return 3;
+    case variadic_shape::mixed_five:
+      return 5;
+    case variadic_shape::int_long_short:
+      return 3;
+    case variadic_shape::four_void:
+      return 4;
+    case variadic_shape::two_move_only:
+      return 2;
   }
   return 0;
 }
 
 const char* name_of(exec_kind k) {
   switch (k) {
-    case exec_kind::inline_exec: return "inline";
-    case exec_kind::pool1: return "pool1";
-    case exec_kind::pool2: return "pool2";
-    case exec_kind::elastic: return "elastic";
-    case exec_kind::default_exec: return "default";
+    case exec_kind::inline_exec:
+      return "inline";
+    case exec_kind::pool1:
+      return "pool1";
+    case exec_kind::pool2:
+      return "pool2";
+    case exec_kind::elastic:
+      return "elastic";
+    case exec_kind::default_exec:
+      return "default";
   }
   return "?";
 }
 
 const char* name_of(comb_kind k) {
   switch (k) {
-    case comb_kind::all_settled: return "all_settled";
-    case comb_kind::all: return "all";
-    case comb_kind::any: return "any";
-    case comb_kind::race: return "race";
+    case comb_kind::all_settled:
+      return "all_settled";
+    case comb_kind::all:
+      return "all";
+    case comb_kind::any:
+      return "any";
+    case comb_kind::race:
+      return "race";
   }
   return "?";
 }
 
 const char* name_of(form_kind k) {
   switch (k) {
-    case form_kind::range: return "range";
-    case form_kind::range_token: return "range(stop_token)";
-    case form_kind::map: return "map";
-    case form_kind::map_token: return "map(stop_token)";
-    case form_kind::variadic: return "variadic";
-    case form_kind::ready_futures: return "ready futures";
-    case form_kind::shared_futures: return "ready shared_futures";
-    case form_kind::pending_futures: return "pending futures";
+    case form_kind::range:
+      return "range";
+    case form_kind::range_token:
+      return "range(stop_token)";
+    case form_kind::map:
+      return "map";
+    case form_kind::map_token:
+      return "map(stop_token)";
+    case form_kind::variadic:
+      return "variadic";
+    case form_kind::ready_futures:
+      return "ready futures";
+    case form_kind::shared_futures:
+      return "ready shared_futures";
+    case form_kind::pending_futures:
+      return "pending futures";
   }
   return "?";
 }
 
 const char* name_of(value_kind k) {
   switch (k) {
-    case value_kind::int_value: return "int";
-    case value_kind::void_value: return "void";
-    case value_kind::move_only: return "unique_ptr<int>";
-    case value_kind::string_value: return "string";
+    case value_kind::int_value:
+      return "int";
+    case value_kind::void_value:
+      return "void";
+    case value_kind::move_only:
+      return "unique_ptr<int>";
+    case value_kind::string_value:
+      return "string";
   }
   return "?";
 }
 
 const char* name_of(variadic_shape k) {
   switch (k) {
-    case variadic_shape::one_int: return "(int)";
-    case variadic_shape::int_void_string: return "(int, void, string)";
-    case variadic_shape::mixed_five: return "(unique_ptr<int>, int, void, string, int)";
-    case variadic_shape::int_long_short: return "(int, long, short)";
-    case variadic_shape::four_void: return "(void, void, void, void)";
-    case variadic_shape::two_move_only: return "(unique_ptr<int>, unique_ptr<int>)";
+    case variadic_shape::one_int:
+      return "(int)";
+    case variadic_shape::int_void_string:
+      return "(int, void, string)";
+    case variadic_shape::mixed_five:
+      return "(unique_ptr<int>, int, void, string, int)";
+    case variadic_shape::int_long_short:
+      return "(int, long, short)";
+    case variadic_shape::four_void:
+      return "(void, void, void, void)";
+    case variadic_shape::two_move_only:
+      return "(unique_ptr<int>, unique_ptr<int>)";
   }
   return "?";
 }
 
 const char* name_of(error_kind k) {
   switch (k) {
-    case error_kind::none: return "ok";
-    case error_kind::runtime_error: return "runtime_error";
-    case error_kind::out_of_range: return "out_of_range";
-    case error_kind::bad_alloc: return "bad_alloc";
-    case error_kind::custom: return "custom_failure";
-    case error_kind::integer: return "long long";
+    case error_kind::none:
+      return "ok";
+    case error_kind::runtime_error:
+      return "runtime_error";
+    case error_kind::out_of_range:
+      return "out_of_range";
+    case error_kind::bad_alloc:
+      return "bad_alloc";
+    case error_kind::custom:
+      return "custom_failure";
+    case error_kind::integer:
+      return "long long";
   }
   return "?";
 }
@@ -238,8 +278,10 @@ std::string describe(const scenario& s) {
     if (t.nested) out << ", nested " << describe(*t.nested);
     out << "]";
   }
-  if (!any_special) out << " all fulfil at once";
-  else out << " (others fulfil at once)";
+  if (!any_special)
+    out << " all fulfil at once";
+  else
+    out << " (others fulfil at once)";
   out << "}";
   return out.str();
 }

@@ -213,8 +213,9 @@ int main(int argc, char** argv) {
       "calls (%lld nested in tasks), %lld tasks run, %lld exceptions thrown, %.1f s\n",
       opts.count, static_cast<unsigned long long>(opts.seed),
       static_cast<unsigned long long>(opts.seed + static_cast<std::uint64_t>(opts.count)) - 1,
-      opts.threads, opts.gen.exec ? ", executor " : "", opts.gen.exec ? name_of(*opts.gen.exec) : "",
-      st.calls.load(), st.nested_calls.load(), st.tasks_run.load(), st.thrown.load(), seconds);
+      opts.threads, opts.gen.exec ? ", executor " : "",
+      opts.gen.exec ? name_of(*opts.gen.exec) : "", st.calls.load(), st.nested_calls.load(),
+      st.tasks_run.load(), st.thrown.load(), seconds);
   std::printf("%lld passed, %lld failed\n", opts.count - failed.load(), failed.load());
   return failed.load() == 0 ? 0 : 1;
 }

@@ -30,10 +30,18 @@ void run_value(run_context& c) {
 
 void run_range_form(run_context& c) {
   switch (c.s.value) {
-    case value_kind::int_value: run_value<int>(c); break;
-    case value_kind::void_value: run_value<void>(c); break;
-    case value_kind::move_only: run_value<std::unique_ptr<int>>(c); break;
-    case value_kind::string_value: run_value<std::string>(c); break;
+    case value_kind::int_value:
+      run_value<int>(c);
+      break;
+    case value_kind::void_value:
+      run_value<void>(c);
+      break;
+    case value_kind::move_only:
+      run_value<std::unique_ptr<int>>(c);
+      break;
+    case value_kind::string_value:
+      run_value<std::string>(c);
+      break;
   }
 }
 

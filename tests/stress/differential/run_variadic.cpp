@@ -27,7 +27,7 @@ void run_shape(run_context& c, std::index_sequence<I...>) {
         c.mismatch("generator asked for any/race over types without a common type");
       } else {
         const auto o = capture([&] {
-          return call<C>(ex, scenario_task<Ts, I % 2 == 1>{&c, static_cast<int>(I)}...);
+          return call<C>(ex, scenario_task < Ts, I % 2 == 1 > {&c, static_cast<int>(I)}...);
         });
         check_outcome<C>(c, o, [&](const auto& result) {
           if constexpr (C == comb_kind::all_settled)
@@ -50,12 +50,24 @@ void run_shape(run_context& c) {
 void run_variadic_form(run_context& c) {
   using ptr = std::unique_ptr<int>;
   switch (c.s.shape) {
-    case variadic_shape::one_int: run_shape<int>(c); break;
-    case variadic_shape::int_void_string: run_shape<int, void, std::string>(c); break;
-    case variadic_shape::mixed_five: run_shape<ptr, int, void, std::string, int>(c); break;
-    case variadic_shape::int_long_short: run_shape<int, long, short>(c); break;
-    case variadic_shape::four_void: run_shape<void, void, void, void>(c); break;
-    case variadic_shape::two_move_only: run_shape<ptr, ptr>(c); break;
+    case variadic_shape::one_int:
+      run_shape<int>(c);
+      break;
+    case variadic_shape::int_void_string:
+      run_shape<int, void, std::string>(c);
+      break;
+    case variadic_shape::mixed_five:
+      run_shape<ptr, int, void, std::string, int>(c);
+      break;
+    case variadic_shape::int_long_short:
+      run_shape<int, long, short>(c);
+      break;
+    case variadic_shape::four_void:
+      run_shape<void, void, void, void>(c);
+      break;
+    case variadic_shape::two_move_only:
+      run_shape<ptr, ptr>(c);
+      break;
   }
 }
 

@@ -65,13 +65,21 @@ void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const st
   stats().calls.fetch_add(1, std::memory_order_relaxed);
   switch (s.form) {
     case form_kind::range:
-    case form_kind::range_token: run_range_form(c); break;
+    case form_kind::range_token:
+      run_range_form(c);
+      break;
     case form_kind::map:
-    case form_kind::map_token: run_map_form(c); break;
-    case form_kind::variadic: run_variadic_form(c); break;
+    case form_kind::map_token:
+      run_map_form(c);
+      break;
+    case form_kind::variadic:
+      run_variadic_form(c);
+      break;
     case form_kind::ready_futures:
     case form_kind::shared_futures:
-    case form_kind::pending_futures: run_futures_form(c); break;
+    case form_kind::pending_futures:
+      run_futures_form(c);
+      break;
   }
 }
 
@@ -92,12 +100,18 @@ long long integer_of(std::uint64_t call, int index) {
 
 void throw_error(error_kind k, std::uint64_t call, int index) {
   switch (k) {
-    case error_kind::runtime_error: throw std::runtime_error(message_of(k, call, index));
-    case error_kind::out_of_range: throw std::out_of_range(message_of(k, call, index));
-    case error_kind::bad_alloc: throw std::bad_alloc();
-    case error_kind::custom: throw custom_failure{call, index};
-    case error_kind::integer: throw integer_of(call, index);
-    case error_kind::none: break;
+    case error_kind::runtime_error:
+      throw std::runtime_error(message_of(k, call, index));
+    case error_kind::out_of_range:
+      throw std::out_of_range(message_of(k, call, index));
+    case error_kind::bad_alloc:
+      throw std::bad_alloc();
+    case error_kind::custom:
+      throw custom_failure{call, index};
+    case error_kind::integer:
+      throw integer_of(call, index);
+    case error_kind::none:
+      break;
   }
   throw std::logic_error("throw_error(none)");
 }
@@ -136,11 +150,15 @@ std::string expected_description(const run_context& c, int index) {
   const error_kind k = c.task(index).error;
   switch (k) {
     case error_kind::runtime_error:
-    case error_kind::out_of_range: return message_of(k, c.call_id, index);
-    case error_kind::bad_alloc: return std::bad_alloc().what();
+    case error_kind::out_of_range:
+      return message_of(k, c.call_id, index);
+    case error_kind::bad_alloc:
+      return std::bad_alloc().what();
     case error_kind::custom:
-    case error_kind::integer: return "unknown exception";
-    case error_kind::none: break;
+    case error_kind::integer:
+      return "unknown exception";
+    case error_kind::none:
+      break;
   }
   return "";
 }
@@ -150,8 +168,8 @@ std::string explain(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const settle::aggregate_error& x) {
-    std::string s = "settle::aggregate_error with " + std::to_string(x.reasons().size()) +
-                    " reasons [";
+    std::string s =
+        "settle::aggregate_error with " + std::to_string(x.reasons().size()) + " reasons [";
     for (std::size_t i = 0; i < x.reasons().size() && i < 8; ++i)
       s += (i != 0 ? "; " : "") + explain(x.reasons()[i]);
     return s + (x.reasons().size() > 8 ? "; ...]" : "]");
@@ -199,10 +217,17 @@ void check_structure(const run_context& c, bool returned) {
       return n - 1;
     };
     switch (c.s.comb) {
-      case comb_kind::all_settled: break;
-      case comb_kind::all: last = first_where(true); break;
-      case comb_kind::any: last = first_where(false); break;
-      case comb_kind::race: last = 0; break;
+      case comb_kind::all_settled:
+        break;
+      case comb_kind::all:
+        last = first_where(true);
+        break;
+      case comb_kind::any:
+        last = first_where(false);
+        break;
+      case comb_kind::race:
+        last = 0;
+        break;
     }
   }
   for (int i = 0; i < n; ++i) {
@@ -212,9 +237,12 @@ void check_structure(const run_context& c, bool returned) {
       c.mismatch(task_name(i) + " never started, but all_settled runs every task");
     if (c.s.exec == exec_kind::inline_exec) {
       if (i <= last && started != 1)
-        c.mismatch(task_name(i) + " did not start on the inline executor before the call was decided at task " + std::to_string(last));
+        c.mismatch(task_name(i) +
+                   " did not start on the inline executor before the call was decided at task " +
+                   std::to_string(last));
       if (i > last && started != 0)
-        c.mismatch(task_name(i) + " started after the call was decided at task " + std::to_string(last) + " (not-yet-started tasks must not start)");
+        c.mismatch(task_name(i) + " started after the call was decided at task " +
+                   std::to_string(last) + " (not-yet-started tasks must not start)");
     }
   }
 }

@@ -171,7 +171,8 @@ R task_body(run_context& c, int index, const std::stop_token* token) {
   }
   if (token != nullptr && token->stop_requested()) {
     if (c.s.comb == comb_kind::all_settled)
-      c.mismatch("task " + std::to_string(index) + " found its stop_token signalled in all_settled");
+      c.mismatch("task " + std::to_string(index) +
+                 " found its stop_token signalled in all_settled");
     stats().thrown.fetch_add(1, std::memory_order_relaxed);
     throw stopped_early{c.call_id, index};
   }
@@ -252,9 +253,15 @@ void with_executor(run_context& c, Fn&& fn) {
       fn(ex);
       return;
     }
-    case exec_kind::pool1: fn(c.pool.pool1); return;
-    case exec_kind::pool2: fn(c.pool.pool2); return;
-    case exec_kind::elastic: fn(c.pool.elastic); return;
+    case exec_kind::pool1:
+      fn(c.pool.pool1);
+      return;
+    case exec_kind::pool2:
+      fn(c.pool.pool2);
+      return;
+    case exec_kind::elastic:
+      fn(c.pool.elastic);
+      return;
     case exec_kind::default_exec: {
       default_tag ex;
       fn(ex);
@@ -267,10 +274,18 @@ void with_executor(run_context& c, Fn&& fn) {
 template <class Fn>
 void with_combinator(run_context& c, Fn&& fn) {
   switch (c.s.comb) {
-    case comb_kind::all_settled: fn.template operator()<comb_kind::all_settled>(); return;
-    case comb_kind::all: fn.template operator()<comb_kind::all>(); return;
-    case comb_kind::any: fn.template operator()<comb_kind::any>(); return;
-    case comb_kind::race: fn.template operator()<comb_kind::race>(); return;
+    case comb_kind::all_settled:
+      fn.template operator()<comb_kind::all_settled>();
+      return;
+    case comb_kind::all:
+      fn.template operator()<comb_kind::all>();
+      return;
+    case comb_kind::any:
+      fn.template operator()<comb_kind::any>();
+      return;
+    case comb_kind::race:
+      fn.template operator()<comb_kind::race>();
+      return;
   }
 }
 

@@ -43,7 +43,14 @@ enum class variadic_shape : std::uint8_t {
 
 /// What a task throws, if anything. The last two are not derived from std::exception
 /// (`integer` throws a `long long`).
-enum class error_kind : std::uint8_t { none, runtime_error, out_of_range, bad_alloc, custom, integer };
+enum class error_kind : std::uint8_t {
+  none,
+  runtime_error,
+  out_of_range,
+  bad_alloc,
+  custom,
+  integer
+};
 
 struct scenario;
 
@@ -67,8 +74,8 @@ struct scenario {
 };
 
 struct generator_options {
-  int max_tasks = 200;  // top-level scenarios have 1..max_tasks tasks (rarely 0)
-  int max_depth = 2;    // nesting levels below the top-level scenario
+  int max_tasks = 200;            // top-level scenarios have 1..max_tasks tasks (rarely 0)
+  int max_depth = 2;              // nesting levels below the top-level scenario
   std::optional<exec_kind> exec;  // every level uses this executor when set
 };
 
