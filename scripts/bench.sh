@@ -21,10 +21,10 @@ jobs=$(settle_jobs)
 settle_check_cmake
 
 settle_log "configure: preset bench into $build_dir"
-settle_configure bench "$build_dir"
+settle_configure bench "$build_dir" >&2  # stdout is for the benchmark (--json)
 
 settle_log "build: settle_bench"
-settle_run cmake --build "$build_dir" --target settle_bench --parallel "$jobs"
+settle_run cmake --build "$build_dir" --target settle_bench --parallel "$jobs" >&2
 
 bench="$build_dir/benchmarks/settle_bench"
 [[ -x "$bench" ]] || settle_die "$bench was not built"
