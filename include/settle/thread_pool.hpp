@@ -63,9 +63,10 @@ struct pool_access {
 ///
 /// Fixed (`thread_pool(n)`): exactly `n` threads for its whole life.
 /// Elastic (`thread_pool(pool_options)`): keeps `min_threads`, and grows towards
-/// `max_threads` only when queued work stops draining, i.e. when every thread is blocked
-/// or busy on long tasks for about a millisecond; a burst of short tasks is served by the
-/// threads already there. Extra threads exit after `idle_timeout` without work.
+/// `max_threads` only when queued work stops draining for half a millisecond because its
+/// threads are blocked (on Linux the kernel says which are; elsewhere a stalled queue is
+/// taken to mean blocked). A burst of short tasks is served by the threads already there.
+/// Extra threads exit after `idle_timeout` without work.
 ///
 /// Thread safety: every member may be called from any thread, including from tasks
 /// running on this pool. Destruction runs every queued task (also those that tasks queue
@@ -381,7 +382,7 @@ class thread_pool {
     closed_ = true;
   }
 
-  static constexpr std::chrono::microseconds stall_interval{1000};
+  static constexpr std::chrono::microseconds stall_interval{500};
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
