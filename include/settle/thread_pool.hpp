@@ -63,7 +63,7 @@ struct pool_access {
 ///
 /// Fixed (`thread_pool(n)`): exactly `n` threads for its whole life.
 /// Elastic (`thread_pool(pool_options)`): keeps `min_threads`, and grows towards
-/// `max_threads` only when queued work stops draining for half a millisecond because its
+/// `max_threads` only when queued work stops draining for a quarter millisecond because its
 /// threads are blocked (on Linux the kernel says which are; elsewhere a stalled queue is
 /// taken to mean blocked). A burst of short tasks is served by the threads already there.
 /// Extra threads exit after `idle_timeout` without work.
@@ -162,6 +162,7 @@ class thread_pool {
              std::chrono::milliseconds idle_timeout) {
     min_ = min_threads;
     max_ = max_threads;
+    if (max_ > min_) wake_cap_ = std::max<std::size_t>(std::thread::hardware_concurrency(), 1);
     idle_timeout_ = idle_timeout;
     try {
       for (std::size_t i = 0; i < min_; ++i) spawn_one();
@@ -205,7 +206,7 @@ class thread_pool {
       }
       // Idle threads already woken for earlier items are not counted twice: one
       // notification per item, or an item could sit behind a blocking one.
-      wake = std::min(count, idle_ - wakeups_);
+      wake = std::min({count, idle_ - wakeups_, wake_cap_});
       wakeups_ += wake;
       // Nobody idle to take the new work: the supervisor decides whether the pool
       // must grow (it only does when the queue stops draining).
@@ -261,7 +262,7 @@ class thread_pool {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       reap(lock);
-      if (queue_.empty() || idle_ > wakeups_ || live_ >= max_) {
+      if (queue_.empty() || (live_ >= max_ && idle_ <= wakeups_)) {
         supervisor_dormant_ = true;
         if (live_ > min_)
           supervisor_cv_.wait_for(lock, idle_timeout_ + 1ms);  // wake to join retirees
@@ -271,18 +272,17 @@ class thread_pool {
         continue;
       }
       if (live_ > 0) {
-        // Work is queued and no thread is idle. Give the busy threads a moment: if
-        // they take nothing from the queue meanwhile, they are blocked (or on long
-        // work) and the queued tasks would wait for them, so start more threads.
+        // Work is queued. Give the running threads a moment: if they take nothing
+        // from the queue meanwhile (and no woken thread is still on its way), they are
+        // blocked or on long work, and the queued tasks would wait for them.
         const std::size_t before = pops_;
         supervisor_cv_.wait_for(lock, stall_interval);
-        if (stopping_ || queue_.empty() || idle_ > wakeups_ || pops_ != before) continue;
+        if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0) continue;
       }
-      std::size_t grow = wanted_items(max_ - live_);
-      // With no thread at all (min_threads 0, all retired), even stale items need one:
-      // each holds a reference that only running it gives back.
-      if (live_ == 0 && grow == 0) grow = 1;
-      if (grow != 0 && live_ > 0) {
+      std::size_t grow = wanted_items(max_);
+      // Only stale items left: one thread gives their references back.
+      if (grow == 0) grow = 1;
+      if (busy_ > 0) {
         // A stalled queue means blocked threads, or merely busy ones on a crowded
         // machine. Where the OS says which (Linux), grow only for blocked threads:
         // threads that compute would just share the same cores with new ones.
@@ -294,12 +294,17 @@ class thread_pool {
         for (int id : ids) running += is_running(id) ? 1 : 0;
         lock.lock();
         const std::size_t blocked = ids.size() - running;
-        // Some compute: replace only the blocked ones. None busy at all (woken idle
-        // threads still waiting for a CPU): nothing is blocked, nothing to replace.
-        if (running != 0 || ids.empty()) grow = std::min(grow, blocked);
+        // Some compute: replace only the blocked ones.
+        if (running != 0) grow = std::min(grow, blocked);
         if (grow == 0 || stopping_) continue;
       }
+      // Idle threads first (an elastic pool wakes only a core's worth at a time),
+      // then new ones.
+      const std::size_t wake = std::min(grow, idle_ - wakeups_);
+      wakeups_ += wake;
+      grow = std::min(grow - wake, max_ - live_);
       lock.unlock();
+      for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
       for (std::size_t k = 0; k < grow; ++k) {
         try {
           spawn_one();
@@ -382,7 +387,7 @@ class thread_pool {
     closed_ = true;
   }
 
-  static constexpr std::chrono::microseconds stall_interval{500};
+  static constexpr std::chrono::microseconds stall_interval{250};
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
@@ -396,10 +401,14 @@ class thread_pool {
   std::size_t live_ = 0;     // threads started and not retired
   std::size_t idle_ = 0;     // threads waiting for work
   std::size_t wakeups_ = 0;  // notifications sent to idle threads and not yet taken
-  std::size_t busy_ = 0;     // threads running an item
-  std::size_t pops_ = 0;     // items taken so far: the supervisor's measure of progress
-  bool stopping_ = false;    // destructor started: drain, then exit
-  bool closed_ = false;      // drained: execute refuses
+  // How many idle threads one enqueue may wake. Elastic pools wake a core's worth and
+  // leave the rest to the supervisor, which wakes more only for blocked threads:
+  // otherwise CPU-bound work would wake every idle thread a blocking burst left behind.
+  std::size_t wake_cap_ = static_cast<std::size_t>(-1);
+  std::size_t busy_ = 0;   // threads running an item
+  std::size_t pops_ = 0;   // items taken so far: the supervisor's measure of progress
+  bool stopping_ = false;  // destructor started: drain, then exit
+  bool closed_ = false;    // drained: execute refuses
   bool supervisor_dormant_ = false;
 };
 
