@@ -260,6 +260,7 @@ class thread_pool {
   void supervise() {
     using namespace std::chrono_literals;
     std::unique_lock lock(mutex_);
+    std::chrono::microseconds patience = stall_interval;
     while (!stopping_) {
       reap(lock);
       if (queue_.empty() || (live_ >= max_ && idle_ <= wakeups_)) {
@@ -276,8 +277,11 @@ class thread_pool {
         // from the queue meanwhile (and no woken thread is still on its way), they are
         // blocked or on long work, and the queued tasks would wait for them.
         const std::size_t before = pops_;
-        supervisor_cv_.wait_for(lock, stall_interval);
-        if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0) continue;
+        supervisor_cv_.wait_for(lock, patience);
+        if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0) {
+          patience = stall_interval;
+          continue;
+        }
       }
       std::size_t grow = wanted_items(max_);
       // Only stale items left: one thread gives their references back.
@@ -296,8 +300,14 @@ class thread_pool {
         const std::size_t blocked = ids.size() - running;
         // Some compute: replace only the blocked ones.
         if (running != 0) grow = std::min(grow, blocked);
-        if (grow == 0 || stopping_) continue;
+        if (grow == 0 || stopping_) {
+          // Threads computing: look again, but less and less often, so that a long
+          // CPU-bound phase is not slowed by the watching itself.
+          patience = std::min(patience * 2, max_patience);
+          continue;
+        }
       }
+      patience = stall_interval;
       // Idle threads first (an elastic pool wakes only a core's worth at a time),
       // then new ones.
       const std::size_t wake = std::min(grow, idle_ - wakeups_);
@@ -388,6 +398,7 @@ class thread_pool {
   }
 
   static constexpr std::chrono::microseconds stall_interval{250};
+  static constexpr std::chrono::microseconds max_patience{8000};
 
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
