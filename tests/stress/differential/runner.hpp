@@ -419,4 +419,43 @@ void check_range_values(const run_context& c, const Vector& v) {
   }
 }
 
+/// Calls `run.template operator()<R, Token>()` with the scenario's result type `R` and
+/// whether its tasks take a `std::stop_token` (`token_form` names the form that does).
+template <class Run>
+void with_value_type(const run_context& c, form_kind token_form, Run&& run) {
+  const bool token = c.s.form == token_form;
+  const auto typed = [&]<class R>() {
+    if (token)
+      run.template operator()<R, true>();
+    else
+      run.template operator()<R, false>();
+  };
+  switch (c.s.value) {
+    case value_kind::int_value:
+      typed.template operator()<int>();
+      break;
+    case value_kind::void_value:
+      typed.template operator()<void>();
+      break;
+    case value_kind::move_only:
+      typed.template operator()<std::unique_ptr<int>>();
+      break;
+    case value_kind::string_value:
+      typed.template operator()<std::string>();
+      break;
+  }
+}
+
+/// Runs `call<C>(ex, args...)` on the scenario's executor and combinator, and checks the
+/// outcome slot by slot as a range result.
+template <class... Args>
+void run_and_check_range(run_context& c, Args&... args) {
+  with_executor(c, [&](auto& ex) {
+    with_combinator(c, [&]<comb_kind C>() {
+      const auto o = capture([&] { return call<C>(ex, args...); });
+      check_outcome<C>(c, o, [&](const auto& result) { check_range_values<C>(c, result); });
+    });
+  });
+}
+
 }  // namespace settle_stress
