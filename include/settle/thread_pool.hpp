@@ -39,22 +39,25 @@ class thread_pool;
 
 namespace detail {
 
-/// One queued unit of work: a plain function pointer and its two arguments. Keeping the
-/// queue free of owning objects lets a combinator enqueue a whole group under one lock
-/// without one allocation per task.
+/// Queued work: a plain function pointer and its context, offered to `units` threads.
+/// Keeping the queue free of owning objects lets a combinator offer a whole group with
+/// one entry and no allocation per task: each thread that takes a unit runs the group's
+/// tasks until none is left unclaimed.
 struct work_item {
-  void (*run)(void* context, std::size_t index) noexcept;
+  // Runs with `units` units of this entry handed over: one when a thread takes a unit
+  // to work with, all that are left when the entry is dropped as stale (or drained at
+  // shutdown). It must give back exactly that many.
+  void (*run)(void* context, std::size_t units) noexcept;
   void* context;
-  std::size_t index;
-  // Whether running the item would still do anything. A combinator's waiting caller
-  // runs its own tasks, so some queued items go stale; the pool must not grow for
-  // them. Null means always.
-  bool (*wanted)(void* context, std::size_t index) noexcept = nullptr;
+  // How many more threads the entry could still keep busy. A combinator's waiting
+  // caller runs its own tasks, so entries go stale; the pool must not grow for them,
+  // and drops them whole. Null means every unit is wanted.
+  std::size_t (*demand)(void* context) noexcept = nullptr;
 };
 
 /// The combinators' door into a pool: batch submission, not part of the public API.
 struct pool_access {
-  static void enqueue_batch(thread_pool& pool, work_item first, std::size_t count);
+  static void enqueue_batch(thread_pool& pool, work_item item, std::size_t units);
 };
 
 }  // namespace detail
@@ -108,7 +111,7 @@ class thread_pool {
   void execute(F&& f) {
     using fn_type = std::decay_t<F>;
     auto fn = std::make_unique<fn_type>(std::forward<F>(f));
-    push(detail::work_item{&run_owned<fn_type>, fn.get(), 0}, 1);
+    push(detail::work_item{&run_owned<fn_type>, fn.get()}, 1);
     fn.release();  // the queue owns it now; run_owned deletes it
   }
 
@@ -194,26 +197,41 @@ class thread_pool {
     }
   }
 
-  void push(detail::work_item first, std::size_t count) {
+  struct entry {
+    detail::work_item item;
+    std::size_t units;
+  };
+
+  void push(detail::work_item item, std::size_t units) {
     std::size_t wake = 0;
     bool wake_supervisor = false;
     {
       std::lock_guard lock(mutex_);
       if (closed_) throw std::runtime_error("settle::thread_pool: the pool has shut down");
-      for (std::size_t k = 0; k < count; ++k) {
-        queue_.push_back(first);
-        ++first.index;
-      }
-      // Idle threads already woken for earlier items are not counted twice: one
-      // notification per item, or an item could sit behind a blocking one.
-      wake = std::min({count, idle_ - wakeups_, wake_cap_});
+      queue_.push_back(entry{item, units});
+      // Idle threads already woken for earlier units are not counted twice: one
+      // notification per unit, or a unit could sit behind a blocking one.
+      wake = std::min({units, idle_ - wakeups_, wake_cap_});
       wakeups_ += wake;
       // Nobody idle to take the new work: the supervisor decides whether the pool
       // must grow (it only does when the queue stops draining).
-      wake_supervisor = wake < count && supervisor_.joinable() && supervisor_dormant_;
+      wake_supervisor = wake < units && supervisor_.joinable() && supervisor_dormant_;
     }
     for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
     if (wake_supervisor) supervisor_cv_.notify_one();
+  }
+
+  // Takes one unit of the front entry, or the whole entry when it is stale. Under mutex_.
+  std::pair<detail::work_item, std::size_t> pop_front() {
+    entry& front = queue_.front();
+    const detail::work_item item = front.item;
+    if (front.units > 1 && (item.demand == nullptr || item.demand(item.context) > 0)) {
+      --front.units;
+      return {item, 1};
+    }
+    const std::size_t units = front.units;
+    queue_.pop_front();
+    return {item, units};
   }
 
   void work(worker* self) {
@@ -222,13 +240,12 @@ class thread_pool {
     self->os_id = os_id;
     for (;;) {
       if (!queue_.empty()) {
-        const detail::work_item item = queue_.front();
-        queue_.pop_front();
+        const auto [item, units] = pop_front();
         ++pops_;
         ++busy_;
         self->busy.store(true, std::memory_order_relaxed);
         lock.unlock();
-        item.run(item.context, item.index);
+        item.run(item.context, units);
         self->busy.store(false, std::memory_order_relaxed);
         lock.lock();
         --busy_;
@@ -353,12 +370,13 @@ class thread_pool {
     }
   }
 
-  // How many queued items would still do work, counting no further than `limit`.
+  // How many queued units would still do work, counting no further than `limit`.
   [[nodiscard]] std::size_t wanted_items(std::size_t limit) const noexcept {
     std::size_t n = 0;
     for (auto it = queue_.begin(); it != queue_.end() && n < limit; ++it)
-      if (it->wanted == nullptr || it->wanted(it->context, it->index)) ++n;
-    return n;
+      n += it->item.demand == nullptr ? it->units
+                                      : std::min(it->units, it->item.demand(it->item.context));
+    return std::min(n, limit);
   }
 
   // Joins the workers that retired after their idle timeout.
@@ -388,10 +406,10 @@ class thread_pool {
     // here: every queued item runs exactly once, whatever the pool's size.
     std::unique_lock lock(mutex_);
     while (!queue_.empty()) {
-      const detail::work_item item = queue_.front();
+      const entry whole = queue_.front();
       queue_.pop_front();
       lock.unlock();
-      item.run(item.context, item.index);
+      whole.item.run(whole.item.context, whole.units);
       lock.lock();
     }
     closed_ = true;
@@ -403,7 +421,7 @@ class thread_pool {
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
   std::condition_variable supervisor_cv_;
-  std::deque<detail::work_item> queue_;
+  std::deque<entry> queue_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::thread supervisor_;
   std::size_t min_ = 0;
@@ -423,9 +441,9 @@ class thread_pool {
   bool supervisor_dormant_ = false;
 };
 
-inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item first,
-                                               std::size_t count) {
-  pool.push(first, count);
+inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item,
+                                               std::size_t units) {
+  pool.push(item, units);
 }
 
 /// The process-wide elastic pool (`pool_options{}`), created on first use.

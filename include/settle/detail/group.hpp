@@ -203,9 +203,9 @@ class group {
     // Relaxed: a new reference is only ever made by a thread that already holds one.
     refs_.fetch_add(n, std::memory_order_relaxed);
   }
-  void release() noexcept {
+  void release(std::size_t n = 1) noexcept {
     // acq_rel: the last owner must see every other owner's writes before deleting.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
   }
 
  private:
@@ -224,23 +224,42 @@ class group {
     return !storage_.claims[i].exchange(true, std::memory_order_acq_rel);
   }
 
-  // Runs a slot this thread has claimed, unless the group has already settled early.
+  /// Slots settled by one thread and not yet counted down: a thread that runs many
+  /// tasks in a row counts them down once, instead of contending for the shared
+  /// counters after every task.
+  struct tally {
+    std::size_t settled = 0;
+    std::size_t counting = 0;
+  };
+
+  // Runs a slot this thread has claimed (unless the group has already settled early)
+  // and counts it down at once.
   void run_claimed(std::size_t i) noexcept {
+    tally t;
+    run_claimed(i, t);
+    count_down(t);
+  }
+
+  // As above, but leaves the count in `t` for the caller to count down later.
+  void run_claimed(std::size_t i, tally& t) noexcept {
     if (decided()) {
-      cancel_claimed(i, std::make_exception_ptr(cancelled{}));
-      return;
+      storage_.visit(i, [&](auto& s) { s.reject(std::make_exception_ptr(cancelled{})); });
+    } else {
+      storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
+      judge(i);
     }
-    storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
-    finish(i);
+    ++t.settled;
+    t.counting += counts(i) ? 1 : 0;
   }
 
   void cancel_claimed(std::size_t i, std::exception_ptr reason) noexcept {
     storage_.visit(i, [&](auto& s) { s.reject(std::move(reason)); });
-    finish(i);
+    judge(i);
+    count_down(tally{1, counts(i) ? std::size_t{1} : 0});
   }
 
-  // Slot i has its outcome. Apply the rule, then count the slot down.
-  void finish(std::size_t i) noexcept {
+  // Slot i has its outcome: apply the rule.
+  void judge(std::size_t i) noexcept {
     bool rejected = false;
     storage_.visit(i, [&](auto& s) { rejected = s.result->is_rejected(); });
     if (Rule::settles_on(rejected ? status::rejected : status::fulfilled)) {
@@ -249,8 +268,12 @@ class group {
       // outcome to whoever reads `winner_`.
       if (winner_.compare_exchange_strong(expected, i, std::memory_order_acq_rel)) settle_early();
     }
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) settle_group();
-    if (counts(i)) release_outstanding();
+  }
+
+  void count_down(const tally& t) noexcept {
+    if (t.settled != 0 && remaining_.fetch_sub(t.settled, std::memory_order_acq_rel) == t.settled)
+      settle_group();
+    if (t.counting != 0) release_outstanding(t.counting);
   }
 
   void settle_early() noexcept {
@@ -265,10 +288,10 @@ class group {
     if (!group_settled_.exchange(true, std::memory_order_acq_rel)) release_outstanding();
   }
 
-  void release_outstanding() noexcept {
+  void release_outstanding(std::size_t n = 1) noexcept {
     // acq_rel: the releases of every slot's outcome meet in this counter, and the
     // waiter acquires them through `done_`.
-    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (outstanding_.fetch_sub(n, std::memory_order_acq_rel) == n) {
       done_.store(1, std::memory_order_release);
       done_.notify_all();
     }
@@ -327,16 +350,39 @@ class group {
     }
   }
 
-  // --- settle's own pool: one batch, then the caller helps --------------------------
+  // --- settle's own pool: one entry, taken by as many threads as it can use ----------
 
-  static void run_job(void* context, std::size_t i) noexcept {
+  // A pool thread took `units` units of this group's entry: it runs unclaimed tasks from
+  // the front until there are none, then gives the units (one reference each) back.
+  static void run_units(void* context, std::size_t units) noexcept {
     auto* self = static_cast<group*>(context);
-    if (self->claim(i)) self->run_claimed(i);
-    self->release();
+    self->work_from_front();
+    self->release(units);
   }
 
-  static bool job_wanted(void* context, std::size_t i) noexcept {
-    return !static_cast<group*>(context)->claimed(i);
+  static std::size_t demand(void* context) noexcept {
+    const auto* self = static_cast<const group*>(context);
+    const std::size_t n = self->storage_.size();
+    const std::size_t next = self->cursor_.load(std::memory_order_relaxed);
+    return self->decided() || next >= n ? 0 : n - next;
+  }
+
+  void work_from_front() noexcept {
+    const std::size_t n = storage_.size();
+    tally t;
+    while (!decided()) {
+      const std::size_t i = cursor_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= n) break;
+      if (claimed(i)) {
+        // Without futures (which may be claimed out of order, as they become ready)
+        // only the caller claims ahead of the cursor, from the back: so from here on
+        // every slot is taken.
+        if constexpr (!Storage::any_future) break;
+        continue;
+      }
+      if (claim(i)) run_claimed(i, t);
+    }
+    count_down(t);
   }
 
   void launch_on_pool(thread_pool& pool) noexcept {
@@ -344,7 +390,7 @@ class group {
     if (n != 0 && !decided()) {
       add_refs(n);
       try {
-        pool_access::enqueue_batch(pool, work_item{&run_job, this, 0, &job_wanted}, n);
+        pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, n);
       } catch (...) {
         const auto reason = std::current_exception();
         refs_.fetch_sub(n, std::memory_order_relaxed);  // the caller still holds one
@@ -355,13 +401,24 @@ class group {
     // Help: run our own not-yet-started tasks here instead of only sleeping. This is
     // what makes a combinator called from a pool task safe on any pool size, and keeps
     // short fan-outs off the wake-up path. From the back, so that the caller and the
-    // workers (which go from the front) rarely contend for the same slot. Slots the
-    // call does not wait for (losing futures of any/race) are not the caller's to block on.
+    // pool's threads (which go from the front) rarely contend for the same slot. Slots
+    // the call does not wait for (losing futures of any/race) are not the caller's to
+    // block on.
+    tally t;
     for (std::size_t i = n; i-- > 0 && !decided();)
-      if (counts(i) && claim(i)) run_claimed(i);
+      if (counts(i) && !claimed(i) && claim(i)) run_claimed(i, t);
+    // Every slot is claimed now (unless losing futures are left to the pool): the
+    // group's entry is stale, and the pool may drop it whole.
+    if constexpr (!Storage::any_future) cursor_.store(n, std::memory_order_relaxed);
+    count_down(t);
   }
 
   // --- any other executor: one job per task ------------------------------------------
+
+  static void run_job(group* self, std::size_t i) noexcept {
+    if (self->claim(i)) self->run_claimed(i);
+    self->release();
+  }
 
   // A job owns one reference. Run, it claims its slot; destroyed unrun (the executor
   // dropped it), it settles its slot `cancelled` so that nothing waits forever.
@@ -425,6 +482,8 @@ class group {
   std::atomic<std::size_t> outstanding_{0};
   std::atomic<std::size_t> winner_{no_slot};
   std::atomic<std::size_t> submitting_{no_slot};
+  // The next slot the pool's threads try; on its own cache line, as they all take from it.
+  alignas(64) std::atomic<std::size_t> cursor_{0};
   std::atomic<bool> group_settled_{false};
   std::atomic<std::uint32_t> done_{0};
 };
