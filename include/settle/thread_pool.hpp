@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -58,6 +59,9 @@ struct work_item {
 /// The combinators' door into a pool: batch submission, not part of the public API.
 struct pool_access {
   static void enqueue_batch(thread_pool& pool, work_item item, std::size_t units);
+  // Takes back the units of `context`'s entry that no thread has taken (its caller ran
+  // the rest itself): the number of units, 0 when the entry is gone already.
+  static std::size_t withdraw(thread_pool& pool, const void* context) noexcept;
 };
 
 }  // namespace detail
@@ -209,13 +213,19 @@ class thread_pool {
       std::lock_guard lock(mutex_);
       if (closed_) throw std::runtime_error("settle::thread_pool: the pool has shut down");
       queue_.push_back(entry{item, units});
-      // Idle threads already woken for earlier units are not counted twice: one
-      // notification per unit, or a unit could sit behind a blocking one.
-      wake = std::min({units, idle_ - wakeups_, wake_cap_});
+      queued_.store(queue_.size(), std::memory_order_relaxed);
+      pushes_.fetch_add(1, std::memory_order_relaxed);
+      // A spinning thread will take the entry and wake whoever else it needs (see
+      // `work`): the submitter pays for no wake-up. Otherwise idle threads already
+      // woken for earlier units are not counted twice: one notification per unit, or
+      // a unit could sit behind a blocking one.
+      if (spinning_ == 0) wake = std::min({units, idle_ - wakeups_, wake_cap_});
       wakeups_ += wake;
       // Nobody idle to take the new work: the supervisor decides whether the pool
-      // must grow (it only does when the queue stops draining).
-      wake_supervisor = wake < units && supervisor_.joinable() && supervisor_dormant_;
+      // must grow (it only does when the queue stops draining). With a thread
+      // spinning, that thread asks when it takes the entry.
+      wake_supervisor =
+          spinning_ == 0 && wake < units && supervisor_.joinable() && supervisor_dormant_;
     }
     for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
     if (wake_supervisor) supervisor_cv_.notify_one();
@@ -231,24 +241,90 @@ class thread_pool {
     }
     const std::size_t units = front.units;
     queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_relaxed);
     return {item, units};
+  }
+
+  std::size_t withdraw(const void* context) noexcept {
+    std::lock_guard lock(mutex_);
+    // The entry was pushed by this caller a moment ago: it is near the back, if there.
+    std::size_t looked = 0;
+    for (auto it = queue_.end(); it != queue_.begin() && looked < withdraw_depth; ++looked) {
+      --it;
+      if (it->item.context != context) continue;
+      const std::size_t units = it->units;
+      queue_.erase(it);
+      queued_.store(queue_.size(), std::memory_order_relaxed);
+      return units;
+    }
+    return 0;
+  }
+
+  // How many sleeping threads to wake for the queued work a thread leaves behind when
+  // it takes a unit: as many as the work could use, within the pool's wake-up cap.
+  // Under mutex_; the caller notifies after unlocking.
+  std::size_t wake_for_rest() noexcept {
+    const std::size_t sleeping = idle_ - wakeups_;
+    const std::size_t active = busy_ + wakeups_ + spinning_;
+    const std::size_t room = wake_cap_ > active ? wake_cap_ - active : 0;
+    const std::size_t limit = std::min(sleeping, room);
+    if (limit == 0 || queue_.empty()) return 0;
+    const std::size_t wake = wanted_items(limit);
+    wakeups_ += wake;
+    return wake;
+  }
+
+  // The spin of a thread that just ran out of work, before it sleeps. Returns when work
+  // has been queued for `spin_grace` (the submitter of a small group has usually run
+  // it all by then, and taken its entry back), or when nothing was pushed for
+  // `spin_budget`. Polls two atomics only: the submitters never wait for this thread.
+  void spin() const noexcept {
+    using clock = std::chrono::steady_clock;
+    std::uint64_t last_push = pushes_.load(std::memory_order_relaxed);
+    auto quiet_since = clock::now();
+    auto queued_since = clock::time_point::max();
+    for (;;) {
+      const auto now = clock::now();
+      if (queued_.load(std::memory_order_relaxed) == 0) {
+        queued_since = clock::time_point::max();
+      } else if (queued_since == clock::time_point::max()) {
+        queued_since = now;
+      } else if (now - queued_since >= spin_grace) {
+        return;
+      }
+      const std::uint64_t pushes = pushes_.load(std::memory_order_relaxed);
+      if (pushes != last_push) {
+        last_push = pushes;
+        quiet_since = now;
+      } else if (now - quiet_since >= spin_budget) {
+        return;
+      }
+      std::this_thread::yield();
+    }
   }
 
   void work(worker* self) {
     const int os_id = max_ > min_ ? current_os_thread_id() : 0;  // only growth needs it
     std::unique_lock lock(mutex_);
     self->os_id = os_id;
+    bool may_spin = false;
     for (;;) {
       if (!queue_.empty()) {
         const auto [item, units] = pop_front();
         ++pops_;
         ++busy_;
+        const std::size_t wake = wake_for_rest();
+        const bool wake_supervisor =
+            supervisor_dormant_ && supervisor_.joinable() && wanted_items(wake + 1) > wake;
         self->busy.store(true, std::memory_order_relaxed);
         lock.unlock();
+        for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
+        if (wake_supervisor) supervisor_cv_.notify_one();
         item.run(item.context, units);
         self->busy.store(false, std::memory_order_relaxed);
         lock.lock();
         --busy_;
+        may_spin = true;
         continue;
       }
       if (stopping_ && busy_ == 0) {
@@ -256,6 +332,19 @@ class thread_pool {
         closed_ = true;
         work_cv_.notify_all();
         return;
+      }
+      if (may_spin && spinning_ == 0 && !stopping_) {
+        // One thread at a time stays awake for a moment after its work: the next
+        // submission then costs no wake-up (a futex call and tens of microseconds
+        // before the woken thread runs). Back under the lock, the loop looks at the
+        // queue and at `stopping_` again before this thread may sleep.
+        ++spinning_;
+        lock.unlock();
+        spin();
+        lock.lock();
+        --spinning_;
+        may_spin = false;
+        continue;
       }
       ++idle_;
       bool timed_out = false;
@@ -408,6 +497,7 @@ class thread_pool {
     while (!queue_.empty()) {
       const entry whole = queue_.front();
       queue_.pop_front();
+      queued_.store(queue_.size(), std::memory_order_relaxed);
       lock.unlock();
       whole.item.run(whole.item.context, whole.units);
       lock.lock();
@@ -416,6 +506,9 @@ class thread_pool {
   }
 
   static constexpr std::chrono::microseconds stall_interval{250};
+  static constexpr std::chrono::microseconds spin_grace{2};
+  static constexpr std::chrono::microseconds spin_budget{50};
+  static constexpr std::size_t withdraw_depth = 8;
   static constexpr std::chrono::microseconds max_patience{8000};
 
   mutable std::mutex mutex_;
@@ -439,11 +532,19 @@ class thread_pool {
   bool stopping_ = false;  // destructor started: drain, then exit
   bool closed_ = false;    // drained: execute refuses
   bool supervisor_dormant_ = false;
+  std::size_t spinning_ = 0;  // threads spinning before they sleep (at most one)
+  // Read by the spinning thread without the lock; written under it.
+  std::atomic<std::size_t> queued_{0};  // entries in queue_
+  std::atomic<std::uint64_t> pushes_{0};
 };
 
 inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item,
                                                std::size_t units) {
   pool.push(item, units);
+}
+
+inline std::size_t detail::pool_access::withdraw(thread_pool& pool, const void* context) noexcept {
+  return pool.withdraw(context);
 }
 
 /// The process-wide elastic pool (`pool_options{}`), created on first use.

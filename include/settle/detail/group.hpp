@@ -407,10 +407,14 @@ class group {
     tally t;
     for (std::size_t i = n; i-- > 0 && !decided();)
       if (counts(i) && !claimed(i) && claim(i)) run_claimed(i, t);
-    // Every slot is claimed now (unless losing futures are left to the pool): the
-    // group's entry is stale, and the pool may drop it whole.
-    if constexpr (!Storage::any_future) cursor_.store(n, std::memory_order_relaxed);
     count_down(t);
+    // Every slot is claimed now (unless losing futures are left to the pool): the
+    // group's entry is stale. Take back what no pool thread took, so that the pool has
+    // nothing of ours to look at or wake up for.
+    if constexpr (!Storage::any_future) {
+      cursor_.store(n, std::memory_order_relaxed);
+      if (n != 0) release(pool_access::withdraw(pool, this));
+    }
   }
 
   // --- any other executor: one job per task ------------------------------------------
