@@ -187,6 +187,50 @@ TEST_CASE(
   for (int i = 0; i < n; ++i) CHECK(results[static_cast<std::size_t>(i)].value() == i);
 }
 
+TEST_CASE(
+    "a fixed pool runs as many of one group's tasks at once as it has threads, plus the caller",
+    "[unit]") {
+  // One queue entry stands for the whole group; each thread that takes a unit of it must
+  // still start a task of its own. Four tasks that wait for each other on three threads
+  // and the caller only finish if all four run at once.
+  thread_pool pool(3);
+  constexpr int n = 4;
+  auto task_waiting_for = [](std::latch& all_running) {
+    return [&all_running] {
+      all_running.arrive_and_wait();
+      return 1;
+    };
+  };
+  SECTION("range") {
+    for (int round = 0; round < 20; ++round) {
+      std::latch all_running(n);
+      std::vector<std::function<int()>> tasks(n, task_waiting_for(all_running));
+      const auto results = settle::all_settled(pool, tasks);
+      for (const auto& r : results) CHECK(r.value() == 1);
+    }
+  }
+  SECTION("variadic") {
+    for (int round = 0; round < 20; ++round) {
+      std::latch all_running(n);
+      const auto task = task_waiting_for(all_running);
+      auto [a, b, c, d] = settle::all_settled(pool, task, task, task, task);
+      CHECK(a.value() + b.value() + c.value() + d.value() == n);
+    }
+  }
+}
+
+TEST_CASE("jobs that wait for each other each get a thread of a fixed pool", "[unit]") {
+  // Submitted one by one, while a pool thread may be spinning for work: the pool must
+  // still wake every thread the queued jobs need.
+  thread_pool pool(3);
+  for (int round = 0; round < 20; ++round) {
+    std::latch all_running(3);
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < 3; ++i) done.push_back(pool.submit([&] { all_running.arrive_and_wait(); }));
+    for (auto& f : done) f.get();
+  }
+}
+
 TEST_CASE("an elastic pool grows for blocked tasks up to max_threads, never beyond", "[unit]") {
   pool_options opts;
   opts.min_threads = 1;
