@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -22,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "settle/detail/ring_queue.hpp"
 #include "settle/settled.hpp"
 
 namespace settle {
@@ -213,8 +213,10 @@ class thread_pool {
       std::lock_guard lock(mutex_);
       if (closed_) throw std::runtime_error("settle::thread_pool: the pool has shut down");
       queue_.push_back(entry{item, units});
-      queued_.store(queue_.size(), std::memory_order_relaxed);
-      pushes_.fetch_add(1, std::memory_order_relaxed);
+      spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
+      // Written only under mutex_: a load and a store, no read-modify-write.
+      spin_line_.pushes.store(spin_line_.pushes.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
       // A spinning thread will take the entry and wake whoever else it needs (see
       // `work`): the submitter pays for no wake-up. Otherwise idle threads already
       // woken for earlier units are not counted twice: one notification per unit, or
@@ -241,20 +243,19 @@ class thread_pool {
     }
     const std::size_t units = front.units;
     queue_.pop_front();
-    queued_.store(queue_.size(), std::memory_order_relaxed);
+    spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
     return {item, units};
   }
 
   std::size_t withdraw(const void* context) noexcept {
     std::lock_guard lock(mutex_);
     // The entry was pushed by this caller a moment ago: it is near the back, if there.
-    std::size_t looked = 0;
-    for (auto it = queue_.end(); it != queue_.begin() && looked < withdraw_depth; ++looked) {
-      --it;
-      if (it->item.context != context) continue;
-      const std::size_t units = it->units;
-      queue_.erase(it);
-      queued_.store(queue_.size(), std::memory_order_relaxed);
+    const std::size_t n = queue_.size();
+    for (std::size_t back = 1; back <= n && back <= withdraw_depth; ++back) {
+      if (queue_[n - back].item.context != context) continue;
+      const std::size_t units = queue_[n - back].units;
+      queue_.erase(n - back);
+      spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
       return units;
     }
     return 0;
@@ -277,29 +278,34 @@ class thread_pool {
   // The spin of a thread that just ran out of work, before it sleeps. Returns when work
   // has been queued for `spin_grace` (the submitter of a small group has usually run
   // it all by then, and taken its entry back), or when nothing was pushed for
-  // `spin_budget`. Polls two atomics only: the submitters never wait for this thread.
+  // `spin_budget`. It reads two atomics on a cache line of their own, and no more often
+  // than every `spin_poll`: each read takes the line from the submitter's core, which
+  // then pays a cache miss on its next push.
   void spin() const noexcept {
     using clock = std::chrono::steady_clock;
-    std::uint64_t last_push = pushes_.load(std::memory_order_relaxed);
+    std::uint64_t last_push = spin_line_.pushes.load(std::memory_order_relaxed);
     auto quiet_since = clock::now();
     auto queued_since = clock::time_point::max();
+    auto polled = quiet_since;
     for (;;) {
+      std::this_thread::yield();  // a crowded core runs someone else meanwhile
       const auto now = clock::now();
-      if (queued_.load(std::memory_order_relaxed) == 0) {
+      if (now - polled < spin_poll) continue;
+      polled = now;
+      if (spin_line_.queued.load(std::memory_order_relaxed) == 0) {
         queued_since = clock::time_point::max();
       } else if (queued_since == clock::time_point::max()) {
         queued_since = now;
       } else if (now - queued_since >= spin_grace) {
         return;
       }
-      const std::uint64_t pushes = pushes_.load(std::memory_order_relaxed);
+      const std::uint64_t pushes = spin_line_.pushes.load(std::memory_order_relaxed);
       if (pushes != last_push) {
         last_push = pushes;
         quiet_since = now;
       } else if (now - quiet_since >= spin_budget) {
         return;
       }
-      std::this_thread::yield();
     }
   }
 
@@ -462,9 +468,10 @@ class thread_pool {
   // How many queued units would still do work, counting no further than `limit`.
   [[nodiscard]] std::size_t wanted_items(std::size_t limit) const noexcept {
     std::size_t n = 0;
-    for (auto it = queue_.begin(); it != queue_.end() && n < limit; ++it)
-      n += it->item.demand == nullptr ? it->units
-                                      : std::min(it->units, it->item.demand(it->item.context));
+    for (std::size_t i = 0; i < queue_.size() && n < limit; ++i) {
+      const entry& e = queue_[i];
+      n += e.item.demand == nullptr ? e.units : std::min(e.units, e.item.demand(e.item.context));
+    }
     return std::min(n, limit);
   }
 
@@ -497,7 +504,7 @@ class thread_pool {
     while (!queue_.empty()) {
       const entry whole = queue_.front();
       queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_relaxed);
+      spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
       lock.unlock();
       whole.item.run(whole.item.context, whole.units);
       lock.lock();
@@ -507,6 +514,7 @@ class thread_pool {
 
   static constexpr std::chrono::microseconds stall_interval{250};
   static constexpr std::chrono::microseconds spin_grace{2};
+  static constexpr std::chrono::nanoseconds spin_poll{500};
   static constexpr std::chrono::microseconds spin_budget{50};
   static constexpr std::size_t withdraw_depth = 8;
   static constexpr std::chrono::microseconds max_patience{8000};
@@ -514,7 +522,7 @@ class thread_pool {
   mutable std::mutex mutex_;
   std::condition_variable work_cv_;
   std::condition_variable supervisor_cv_;
-  std::deque<entry> queue_;
+  detail::ring_queue<entry> queue_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::thread supervisor_;
   std::size_t min_ = 0;
@@ -533,9 +541,13 @@ class thread_pool {
   bool closed_ = false;    // drained: execute refuses
   bool supervisor_dormant_ = false;
   std::size_t spinning_ = 0;  // threads spinning before they sleep (at most one)
-  // Read by the spinning thread without the lock; written under it.
-  std::atomic<std::size_t> queued_{0};  // entries in queue_
-  std::atomic<std::uint64_t> pushes_{0};
+  // Read by the spinning thread without the lock; written under it. A cache line of
+  // their own, so that the spinner's reads disturb nothing else.
+  struct alignas(64) spin_line {
+    std::atomic<std::size_t> queued{0};  // entries in queue_
+    std::atomic<std::uint64_t> pushes{0};
+  };
+  spin_line spin_line_;
 };
 
 inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item,

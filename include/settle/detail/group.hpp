@@ -486,8 +486,12 @@ class group {
   std::atomic<std::size_t> outstanding_{0};
   std::atomic<std::size_t> winner_{no_slot};
   std::atomic<std::size_t> submitting_{no_slot};
-  // The next slot the pool's threads try; on its own cache line, as they all take from it.
-  alignas(64) std::atomic<std::size_t> cursor_{0};
+  // The next slot the pool's threads try. Kept off the cache line of the counters above,
+  // as every pool thread on the group takes from it (padding rather than alignas: an
+  // over-aligned group would need the slower aligned operator new on every call).
+  unsigned char before_cursor_[64] = {};
+  std::atomic<std::size_t> cursor_{0};
+  unsigned char after_cursor_[64] = {};
   std::atomic<bool> group_settled_{false};
   std::atomic<std::uint32_t> done_{0};
 };
