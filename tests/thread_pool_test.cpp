@@ -16,6 +16,7 @@
 #include <settle/all.hpp>
 #include <settle/all_settled.hpp>
 #include <settle/any.hpp>
+#include <settle/detail/ring_queue.hpp>
 #include <settle/race.hpp>
 
 #include "support/catch.hpp"
@@ -32,6 +33,49 @@ static_assert(noexcept(std::declval<const thread_pool&>().thread_count()));
 static_assert(std::is_same_v<decltype(settle::default_executor()), thread_pool&>);
 
 // ---- construction -------------------------------------------------------------------------
+
+// The pool's queue (settle/detail/ring_queue.hpp): FIFO order across wrap-around and
+// growth, removal from the middle, and no memory kept after a burst.
+TEST_CASE("the pool's ring queue keeps FIFO order while it wraps, grows and erases", "[unit]") {
+  settle::detail::ring_queue<int> q;
+  int next_in = 0;
+  int next_out = 0;
+  // Wrap around a few times at a small size, then grow while wrapped.
+  for (int round = 0; round < 200; ++round) {
+    for (int k = 0; k < 40; ++k) q.push_back(next_in++);
+    for (int k = 0; k < 39; ++k) {
+      REQUIRE(q.front() == next_out++);
+      q.pop_front();
+    }
+  }
+  REQUIRE(q.size() == 200);
+  CHECK(q[0] == next_out);
+  CHECK(q[199] == next_in - 1);
+  // Erase the last and one in the middle: those behind move up, order is kept.
+  q.erase(q.size() - 1);
+  q.erase(100);
+  --next_in;
+  while (!q.empty()) {
+    if (next_out == 8000 - 200 + 100) ++next_out;  // the one erased from the middle
+    REQUIRE(q.front() == next_out++);
+    q.pop_front();
+  }
+  CHECK(next_out == next_in);
+}
+
+TEST_CASE("the pool's ring queue frees a ring grown by a burst once it is empty", "[unit]") {
+  using ring = settle::detail::ring_queue<int>;
+  ring q;
+  for (int i = 0; i < 10; ++i) q.push_back(i);
+  while (!q.empty()) q.pop_front();
+  CHECK(q.capacity() != 0);  // small rings are kept: pushing again allocates nothing
+  CHECK(q.capacity() <= ring::kept_capacity);
+  for (std::size_t i = 0; i < 4 * ring::kept_capacity; ++i) q.push_back(1);
+  CHECK(q.capacity() > ring::kept_capacity);
+  while (q.size() > 1) q.pop_front();
+  q.erase(0);
+  CHECK(q.capacity() == 0);
+}
 
 TEST_CASE("thread_pool(0) throws std::invalid_argument", "[unit]") {
   CHECK_THROWS_AS(thread_pool(std::size_t{0}), std::invalid_argument);

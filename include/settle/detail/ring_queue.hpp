@@ -13,7 +13,8 @@ namespace settle::detail {
 /// Why not `std::deque`: a pool that pushes an entry and takes it back a moment later
 /// (a caller that ran its small group itself) would make a deque allocate and free a
 /// block every time the back crosses a block boundary. Here a push allocates only when
-/// the queue is longer than it has ever been.
+/// the queue is longer than it has been since it was last empty, and a ring grown past
+/// `kept_capacity` by a burst is freed once the burst has drained.
 template <class T>
   requires std::is_trivially_copyable_v<T>
 class ring_queue {
@@ -40,13 +41,17 @@ class ring_queue {
   void pop_front() noexcept {
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
+    if (size_ == 0) shrink();
   }
 
   /// Removes the i-th entry; those behind it move up by one.
   void erase(std::size_t i) noexcept {
     for (std::size_t k = i; k + 1 < size_; ++k) (*this)[k] = (*this)[k + 1];
     --size_;
+    if (size_ == 0) shrink();
   }
+
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
  private:
   void grow() {
@@ -58,7 +63,18 @@ class ring_queue {
     head_ = 0;
   }
 
+  void shrink() noexcept {
+    if (capacity_ <= kept_capacity) return;
+    buffer_.reset();
+    capacity_ = 0;
+    head_ = 0;
+  }
+
   static constexpr std::size_t initial_capacity = 64;  // a power of two, as every capacity
+
+ public:
+  /// The largest ring kept while empty; larger ones are freed when the queue empties.
+  static constexpr std::size_t kept_capacity = 1024;
 
   std::unique_ptr<T[]> buffer_;
   std::size_t capacity_ = 0;
