@@ -28,6 +28,7 @@ using settle::settled;
 using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
+using settle_test::fails;
 using settle_test::move_only;
 using settle_test::test_error;
 
@@ -36,8 +37,6 @@ namespace {
 template <class... Args>
 concept can_all_settled =
     requires(Args&&... args) { settle::all_settled(std::forward<Args>(args)...); };
-
-int fails(int code) { throw test_error("task " + std::to_string(code) + " failed", code); }
 
 struct not_an_executor {
   void execute(int) {}

@@ -24,6 +24,7 @@
 using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
+using settle_test::fails;
 using settle_test::move_only;
 using settle_test::test_error;
 using settle_test::wait_for_stop;
@@ -32,8 +33,6 @@ namespace {
 
 template <class... Args>
 concept can_all = requires(Args&&... args) { settle::all(std::forward<Args>(args)...); };
-
-int fails(int code) { throw test_error("task " + std::to_string(code) + " failed", code); }
 
 }  // namespace
 

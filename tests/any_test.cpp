@@ -23,21 +23,18 @@
 using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
+using settle_test::fails;
+using settle_test::int_task;
+using settle_test::long_task;
+using settle_test::string_task;
 using settle_test::test_error;
+using settle_test::void_task;
 using settle_test::wait_for_stop;
 
 namespace {
 
 template <class... Args>
 concept can_any = requires(Args&&... args) { settle::any(std::forward<Args>(args)...); };
-
-int fails(int code) { throw test_error("task " + std::to_string(code) + " failed", code); }
-
-using int_task = int (*)();
-using string_task = std::string (*)();
-using long_task = long (*)();
-using void_task = void (*)();
-
 }  // namespace
 
 // The common type of the results; none: does not compile.

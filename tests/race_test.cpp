@@ -23,21 +23,18 @@
 using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
+using settle_test::fails;
+using settle_test::int_task;
+using settle_test::short_task;
+using settle_test::string_task;
 using settle_test::test_error;
+using settle_test::void_task;
 using settle_test::wait_for_stop;
 
 namespace {
 
 template <class... Args>
 concept can_race = requires(Args&&... args) { settle::race(std::forward<Args>(args)...); };
-
-int fails(int code) { throw test_error("task " + std::to_string(code) + " failed", code); }
-
-using int_task = int (*)();
-using string_task = std::string (*)();
-using short_task = short (*)();
-using void_task = void (*)();
-
 }  // namespace
 
 static_assert(std::is_same_v<

@@ -102,6 +102,19 @@ struct test_error : std::runtime_error {
   int code;
 };
 
+/// A task body that throws `test_error` with `code`; declared to return int so that it fits
+/// where an int task is expected.
+[[noreturn]] inline int fails(int code) {
+  throw test_error("task " + std::to_string(code) + " failed", code);
+}
+
+/// Plain function-pointer tasks, for the compile-time checks of result types.
+using int_task = int (*)();
+using long_task = long (*)();
+using short_task = short (*)();
+using string_task = std::string (*)();
+using void_task = void (*)();
+
 /// A thrown type unrelated to std::exception.
 struct not_std_exception {
   int code;
