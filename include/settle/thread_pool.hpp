@@ -265,18 +265,27 @@ class thread_pool {
     return 0;
   }
 
-  // How many sleeping threads to wake for the queued work a thread leaves behind when
-  // it takes a unit: as many as the work could use, within the pool's wake-up cap.
+  struct wake_plan {
+    std::size_t threads = 0;  // sleeping threads to notify
+    bool supervisor = false;  // wanted units are left over: the supervisor must look
+  };
+
+  // Whom to wake for the queued work a thread leaves behind when it takes a unit: as
+  // many sleeping threads as the work could use, within the pool's wake-up cap, and the
+  // (dormant) supervisor when even more is wanted. One scan of the queue for both.
   // Under mutex_; the caller notifies after unlocking.
-  std::size_t wake_for_rest() noexcept {
+  wake_plan wake_for_rest() noexcept {
     const std::size_t sleeping = idle_ - wakeups_;
     const std::size_t active = busy_ + wakeups_ + spinning_;
     const std::size_t room = wake_cap_ > active ? wake_cap_ - active : 0;
     const std::size_t limit = std::min(sleeping, room);
-    if (limit == 0 || queue_.empty()) return 0;
-    const std::size_t wake = wanted_items(limit);
-    wakeups_ += wake;
-    return wake;
+    const bool ask_supervisor = supervisor_dormant_ && supervisor_.joinable();
+    if (queue_.empty() || (limit == 0 && !ask_supervisor)) return {};
+    const std::size_t wanted = wanted_items(ask_supervisor ? limit + 1 : limit);
+    wake_plan plan{std::min(wanted, limit), false};
+    plan.supervisor = ask_supervisor && wanted > plan.threads;
+    wakeups_ += plan.threads;
+    return plan;
   }
 
   // The spin of a thread that just ran out of work, before it sleeps. Returns when work
@@ -323,13 +332,11 @@ class thread_pool {
         const auto [item, units] = pop_front();
         ++pops_;
         ++busy_;
-        const std::size_t wake = wake_for_rest();
-        const bool wake_supervisor =
-            supervisor_dormant_ && supervisor_.joinable() && wanted_items(wake + 1) > wake;
+        const wake_plan wake = wake_for_rest();
         self->busy.store(true, std::memory_order_relaxed);
         lock.unlock();
-        for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
-        if (wake_supervisor) supervisor_cv_.notify_one();
+        for (std::size_t k = 0; k < wake.threads; ++k) work_cv_.notify_one();
+        if (wake.supervisor) supervisor_cv_.notify_one();
         item.run(item.context, units);
         self->busy.store(false, std::memory_order_relaxed);
         lock.lock();

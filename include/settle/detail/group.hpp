@@ -230,6 +230,11 @@ class group {
   struct tally {
     std::size_t settled = 0;
     std::size_t counting = 0;
+
+    void add(bool counts) noexcept {
+      ++settled;
+      counting += counts ? 1 : 0;
+    }
   };
 
   // Runs a slot this thread has claimed (unless the group has already settled early)
@@ -243,19 +248,25 @@ class group {
   // As above, but leaves the count in `t` for the caller to count down later.
   void run_claimed(std::size_t i, tally& t) noexcept {
     if (decided()) {
-      storage_.visit(i, [&](auto& s) { s.reject(std::make_exception_ptr(cancelled{})); });
-    } else {
-      storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
-      judge(i);
+      reject_claimed(i, std::make_exception_ptr(cancelled{}), t);
+      return;
     }
-    ++t.settled;
-    t.counting += counts(i) ? 1 : 0;
+    storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
+    judge(i);
+    t.add(counts(i));
   }
 
   void cancel_claimed(std::size_t i, std::exception_ptr reason) noexcept {
+    tally t;
+    reject_claimed(i, std::move(reason), t);
+    count_down(t);
+  }
+
+  // Settles a slot this thread has claimed as rejected with `reason`, without running it.
+  void reject_claimed(std::size_t i, std::exception_ptr reason, tally& t) noexcept {
     storage_.visit(i, [&](auto& s) { s.reject(std::move(reason)); });
     judge(i);
-    count_down(tally{1, counts(i) ? std::size_t{1} : 0});
+    t.add(counts(i));
   }
 
   // Slot i has its outcome: apply the rule.
@@ -413,7 +424,9 @@ class group {
     // nothing of ours to look at or wake up for.
     if constexpr (!Storage::any_future) {
       cursor_.store(n, std::memory_order_relaxed);
-      if (n != 0) release(pool_access::withdraw(pool, this));
+      if (n != 0) {
+        if (const std::size_t units = pool_access::withdraw(pool, this)) release(units);
+      }
     }
   }
 
