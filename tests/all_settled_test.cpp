@@ -3,6 +3,8 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <forward_list>
 #include <functional>
 #include <future>
 #include <latch>
@@ -29,6 +31,7 @@ using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
 using settle_test::fails;
+using settle_test::input_only_range;
 using settle_test::move_only;
 using settle_test::test_error;
 
@@ -41,6 +44,37 @@ concept can_all_settled =
 struct not_an_executor {
   void execute(int) {}
 };
+
+/// A task that counts its copies and moves; its move constructor is noexcept only when
+/// `NoexceptMove` says so.
+template <bool NoexceptMove>
+struct counting_task {
+  explicit counting_task(counters& c) : c(&c) {}
+  counting_task(const counting_task& other) : c(other.c) { ++c->copied; }
+  counting_task(counting_task&& other) noexcept(NoexceptMove) : c(other.c) { ++c->moved; }
+  counting_task& operator=(const counting_task&) = delete;
+  counting_task& operator=(counting_task&&) = delete;
+  ~counting_task() = default;
+
+  int operator()() const { return 1; }
+
+  counters* c;
+};
+
+/// Builds `Container` of 100 counting tasks, hands it to all_settled as an rvalue, and
+/// checks that the call copied none of them and moved each exactly once.
+template <class Container>
+void check_each_task_moved_once() {
+  constexpr std::size_t n = 100;
+  counters c;
+  Container tasks(n, typename Container::value_type(c));
+  c.copied = 0;  // count only what the call does
+  c.moved = 0;
+  const auto results = settle::all_settled(std::move(tasks));
+  CHECK(results.size() == n);
+  CHECK(c.copied == 0);
+  CHECK(c.moved == static_cast<int>(n));
+}
 
 }  // namespace
 
@@ -457,6 +491,86 @@ TEST_CASE("all_settled destroys every task and every value exactly once", "[unit
   CHECK(task_probes.destroyed_twice == 0);
   CHECK(value_probes.destroyed_twice == 0);
   CHECK(value_probes.constructed == value_probes.destroyed);
+}
+
+TEST_CASE("all_settled over a moved range moves each task exactly once and copies none", "[unit]") {
+  SECTION("a forward_list of tasks whose move may throw") {
+    check_each_task_moved_once<std::forward_list<counting_task<false>>>();
+  }
+  SECTION("a forward_list of tasks with a noexcept move") {
+    check_each_task_moved_once<std::forward_list<counting_task<true>>>();
+  }
+  SECTION("a vector of tasks whose move may throw") {
+    check_each_task_moved_once<std::vector<counting_task<false>>>();
+  }
+  SECTION("a vector of tasks with a noexcept move") {
+    check_each_task_moved_once<std::vector<counting_task<true>>>();
+  }
+}
+
+// ---- ranges whose elements cannot be read --------------------------------------------------
+
+TEST_CASE("all_settled propagates the exception thrown while reading an element of its range",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  const std::vector<std::size_t> first_middle_last{0, 1, 2};
+  SECTION("a moved range of futures") {
+    for (const std::size_t bad : first_middle_last) {
+      std::vector<std::promise<int>> ps(3);
+      std::vector<std::future<int>> fs;
+      for (auto& p : ps) {
+        fs.push_back(p.get_future());
+        p.set_value(1);
+      }
+      CHECK_THROWS_AS(settle::all_settled(pool, input_only_range(std::move(fs), bad)), test_error);
+    }
+  }
+  SECTION("a range of tasks") {
+    for (const std::size_t bad : first_middle_last) {
+      counters c;
+      std::vector<std::function<int()>> tasks;
+      for (int i = 0; i < 3; ++i)
+        tasks.emplace_back([probe = counted(c, i)] { return probe.value(); });
+      input_only_range range(std::move(tasks), bad);
+      CHECK_THROWS_AS(settle::all_settled(pool, range), test_error);
+      CHECK(c.live() == 3);  // only the range's own: the copies of the elements read are gone
+    }
+  }
+  SECTION("a function mapped over the elements") {
+    for (const std::size_t bad : first_middle_last) {
+      input_only_range range(std::vector<int>{1, 2, 3}, bad);
+      CHECK_THROWS_AS(settle::all_settled(pool, range, [](int id) { return id; }), test_error);
+    }
+  }
+}
+
+// ---- map: what the function may take --------------------------------------------------------
+
+TEST_CASE("all_settled maps a generic lambda over a range of ints, with and without executor",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  const auto rs = settle::all_settled(std::vector<int>{1, 2}, [](auto x) { return x * 2; });
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].value() == 2);
+  CHECK(rs[1].value() == 4);
+  const auto ps = settle::all_settled(pool, std::vector<int>{1, 2}, [](auto x) { return x * 2; });
+  REQUIRE(ps.size() == 2);
+  CHECK(ps[0].value() == 2);
+  CHECK(ps[1].value() == 4);
+}
+
+TEST_CASE("all_settled maps a function taking an lvalue reference over a single-pass input range",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  auto ids = [] { return input_only_range(std::vector<int>{1, 2, 3}); };
+  const auto rs = settle::all_settled(ids(), [](int& x) { return x * 2; });
+  REQUIRE(rs.size() == 3);
+  CHECK(rs[2].value() == 6);
+  const auto ps = settle::all_settled(pool, ids(), [](auto& x) { return x == 2 ? fails(x) : x; });
+  REQUIRE(ps.size() == 3);
+  CHECK(ps[0].value() == 1);
+  CHECK(code_of(ps[1].reason()) == 2);
+  CHECK(ps[2].value() == 3);
 }
 
 // ---- the seed's promise: parallel, not one after another -------------------------------------

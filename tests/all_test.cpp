@@ -1,6 +1,8 @@
 #include <settle/all.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <latch>
@@ -25,9 +27,11 @@ using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
 using settle_test::fails;
+using settle_test::input_only_range;
 using settle_test::move_only;
 using settle_test::test_error;
 using settle_test::wait_for_stop;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -281,4 +285,100 @@ TEST_CASE("all destroys every task and value exactly once, also when it throws",
     CHECK(c.live() == 0);
   }
   CHECK(c.destroyed_twice == 0);
+}
+
+// ---- futures that are not ready ---------------------------------------------------------------
+
+TEST_CASE("all rethrows a rejection without waiting for a future that is not ready", "[unit]") {
+  for (int round = 0; round < 20; ++round) {
+    std::promise<int> after_the_call;
+    CHECK_THROWS_AS(settle::all(after_the_call.get_future(),
+                                [] {
+                                  std::this_thread::sleep_for(20ms);
+                                  return fails(1);
+                                }),
+                    test_error);
+    after_the_call.set_value(0);
+  }
+}
+
+TEST_CASE("all on thread_pool(1): a task that fulfils a promise, and that promise's future",
+          "[unit]") {
+  // Whoever runs the call's tasks must not block on the future before the task that
+  // fulfils it has run.
+  settle::thread_pool pool(1);
+  auto task_and_its_future = [&pool] {
+    std::promise<int> p;
+    auto f = p.get_future();
+    return settle::all(
+        pool,
+        [&p] {
+          p.set_value(41);
+          return 1;
+        },
+        std::move(f));
+  };
+  SECTION("called from a task on the same pool") {
+    const auto [a, b] = pool.submit(task_and_its_future).get();
+    CHECK(a == 1);
+    CHECK(b == 41);
+  }
+  SECTION("called from outside the pool") {
+    const auto [a, b] = task_and_its_future();
+    CHECK(a == 1);
+    CHECK(b == 41);
+  }
+}
+
+// ---- ranges whose elements cannot be read --------------------------------------------------
+
+TEST_CASE("all propagates the exception thrown while reading an element of its range", "[unit]") {
+  settle::thread_pool pool(2);
+  const std::vector<std::size_t> first_middle_last{0, 1, 2};
+  SECTION("a moved range of futures") {
+    for (const std::size_t bad : first_middle_last) {
+      std::vector<std::promise<int>> ps(3);
+      std::vector<std::future<int>> fs;
+      for (auto& p : ps) {
+        fs.push_back(p.get_future());
+        p.set_value(1);
+      }
+      CHECK_THROWS_AS(settle::all(pool, input_only_range(std::move(fs), bad)), test_error);
+    }
+  }
+  SECTION("a range of tasks") {
+    for (const std::size_t bad : first_middle_last) {
+      counters c;
+      std::vector<std::function<int()>> tasks;
+      for (int i = 0; i < 3; ++i)
+        tasks.emplace_back([probe = counted(c, i)] { return probe.value(); });
+      input_only_range range(std::move(tasks), bad);
+      CHECK_THROWS_AS(settle::all(pool, range), test_error);
+      CHECK(c.live() == 3);  // only the range's own: the copies of the elements read are gone
+    }
+  }
+  SECTION("a function mapped over the elements") {
+    for (const std::size_t bad : first_middle_last) {
+      input_only_range range(std::vector<int>{1, 2, 3}, bad);
+      CHECK_THROWS_AS(settle::all(pool, range, [](int id) { return id; }), test_error);
+    }
+  }
+}
+
+// ---- map: what the function may take --------------------------------------------------------
+
+TEST_CASE("all maps a generic lambda over a range of ints, with and without executor", "[unit]") {
+  settle::thread_pool pool(2);
+  CHECK(settle::all(std::vector<int>{1, 2}, [](auto x) { return x * 2; }) ==
+        std::vector<int>{2, 4});
+  CHECK(settle::all(pool, std::vector<int>{1, 2}, [](auto x) { return x * 2; }) ==
+        std::vector<int>{2, 4});
+}
+
+TEST_CASE("all maps a function taking an lvalue reference over a single-pass input range",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  auto ids = [] { return input_only_range(std::vector<int>{1, 2, 3}); };
+  CHECK(settle::all(ids(), [](int& x) { return x * 2; }) == std::vector<int>{2, 4, 6});
+  CHECK(settle::all(pool, ids(), [](auto& x) { return x + 1; }) == std::vector<int>{2, 3, 4});
 }

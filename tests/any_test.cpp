@@ -1,6 +1,8 @@
 #include <settle/any.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <latch>
@@ -24,12 +26,14 @@ using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
 using settle_test::fails;
+using settle_test::input_only_range;
 using settle_test::int_task;
 using settle_test::long_task;
 using settle_test::string_task;
 using settle_test::test_error;
 using settle_test::void_task;
 using settle_test::wait_for_stop;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -258,4 +262,94 @@ TEST_CASE("any: a refused task counts as a rejection, another task may still ful
     REQUIRE(e.reasons().size() == 1);
     CHECK(settle_test::holds<settle_test::refused>(e.reasons()[0]));
   }
+}
+
+// ---- futures that are not ready ---------------------------------------------------------------
+
+TEST_CASE("any returns the first value without waiting for an earlier future that is not ready",
+          "[unit]") {
+  // The pool's thread gets to the future while the caller runs the slow task: the value
+  // must not wait for the future, which is made ready only after any has returned.
+  auto any_on = [](settle::thread_pool& pool) {
+    std::promise<int> after_the_call;
+    const int v = settle::any(
+        pool, [] { return fails(0); }, after_the_call.get_future(),
+        [] {
+          std::this_thread::sleep_for(100ms);
+          return 42;
+        });
+    after_the_call.set_value(0);
+    return v;
+  };
+  SECTION("thread_pool(1)") {
+    settle::thread_pool pool(1);
+    CHECK(any_on(pool) == 42);
+  }
+  SECTION("thread_pool(2)") {
+    settle::thread_pool pool(2);
+    for (int round = 0; round < 20; ++round) CHECK(any_on(pool) == 42);
+  }
+}
+
+TEST_CASE("any over a future, called from a task on thread_pool(1), on that pool, returns",
+          "[unit]") {
+  settle::thread_pool pool(1);
+  std::promise<int> p;
+  const auto producer = settle_test::set_value_after(50ms, p, 5);
+  auto outer = pool.submit(
+      [&pool, f = p.get_future()]() mutable { return settle::any(pool, std::move(f)); });
+  CHECK(outer.get() == 5);
+}
+
+// ---- ranges whose elements cannot be read --------------------------------------------------
+
+TEST_CASE("any propagates the exception thrown while reading an element of its range", "[unit]") {
+  settle::thread_pool pool(2);
+  const std::vector<std::size_t> first_middle_last{0, 1, 2};
+  SECTION("a moved range of futures") {
+    for (const std::size_t bad : first_middle_last) {
+      std::vector<std::promise<int>> ps(3);
+      std::vector<std::future<int>> fs;
+      for (auto& p : ps) {
+        fs.push_back(p.get_future());
+        p.set_value(1);
+      }
+      CHECK_THROWS_AS(settle::any(pool, input_only_range(std::move(fs), bad)), test_error);
+    }
+  }
+  SECTION("a range of tasks") {
+    for (const std::size_t bad : first_middle_last) {
+      counters c;
+      std::vector<std::function<int()>> tasks;
+      for (int i = 0; i < 3; ++i)
+        tasks.emplace_back([probe = counted(c, i)] { return probe.value(); });
+      input_only_range range(std::move(tasks), bad);
+      CHECK_THROWS_AS(settle::any(pool, range), test_error);
+      CHECK(c.live() == 3);  // only the range's own: the copies of the elements read are gone
+    }
+  }
+  SECTION("a function mapped over the elements") {
+    for (const std::size_t bad : first_middle_last) {
+      input_only_range range(std::vector<int>{1, 2, 3}, bad);
+      CHECK_THROWS_AS(settle::any(pool, range, [](int id) { return id; }), test_error);
+    }
+  }
+}
+
+// ---- map: what the function may take --------------------------------------------------------
+
+TEST_CASE("any maps a generic lambda over a range of ints, with and without executor", "[unit]") {
+  settle::thread_pool pool(2);
+  auto twice_or_fail = [](auto x) { return x == 1 ? fails(1) : x * 2; };
+  CHECK(settle::any(std::vector<int>{1, 2}, twice_or_fail) == 4);
+  CHECK(settle::any(pool, std::vector<int>{1, 2}, twice_or_fail) == 4);
+}
+
+TEST_CASE("any maps a function taking an lvalue reference over a single-pass input range",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  auto ids = [] { return input_only_range(std::vector<int>{1, 2, 3}); };
+  CHECK(settle::any(settle::inline_executor{}, ids(), [](int& x) { return x * 2; }) == 2);
+  const int v = settle::any(pool, ids(), [](auto& x) { return x == 3 ? x : fails(x); });
+  CHECK(v == 3);
 }

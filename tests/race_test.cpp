@@ -1,6 +1,8 @@
 #include <settle/race.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <future>
 #include <latch>
@@ -24,12 +26,14 @@ using settle_test::code_of;
 using settle_test::counted;
 using settle_test::counters;
 using settle_test::fails;
+using settle_test::input_only_range;
 using settle_test::int_task;
 using settle_test::short_task;
 using settle_test::string_task;
 using settle_test::test_error;
 using settle_test::void_task;
 using settle_test::wait_for_stop;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -257,4 +261,81 @@ TEST_CASE("race: a refused task is a rejection, and it settles the race if it co
                       }),
                   settle_test::refused);
   CHECK_FALSE(second_ran);
+}
+
+// ---- futures that are not ready ---------------------------------------------------------------
+
+TEST_CASE("race on thread_pool(1) returns a future made ready later while an earlier one is not",
+          "[unit]") {
+  settle::thread_pool pool(1);
+  std::promise<int> after_the_call;
+  std::promise<int> later;
+  const auto producer = settle_test::set_value_after(50ms, later, 2);
+  const int v = settle::race(pool, after_the_call.get_future(), later.get_future());
+  after_the_call.set_value(1);
+  CHECK(v == 2);
+}
+
+TEST_CASE("race over a future, called from a task on thread_pool(1), on that pool, returns",
+          "[unit]") {
+  settle::thread_pool pool(1);
+  std::promise<int> p;
+  const auto producer = settle_test::set_value_after(50ms, p, 5);
+  auto outer = pool.submit(
+      [&pool, f = p.get_future()]() mutable { return settle::race(pool, std::move(f)); });
+  CHECK(outer.get() == 5);
+}
+
+// ---- ranges whose elements cannot be read --------------------------------------------------
+
+TEST_CASE("race propagates the exception thrown while reading an element of its range", "[unit]") {
+  settle::thread_pool pool(2);
+  const std::vector<std::size_t> first_middle_last{0, 1, 2};
+  SECTION("a moved range of futures") {
+    for (const std::size_t bad : first_middle_last) {
+      std::vector<std::promise<int>> ps(3);
+      std::vector<std::future<int>> fs;
+      for (auto& p : ps) {
+        fs.push_back(p.get_future());
+        p.set_value(1);
+      }
+      CHECK_THROWS_AS(settle::race(pool, input_only_range(std::move(fs), bad)), test_error);
+    }
+  }
+  SECTION("a range of tasks") {
+    for (const std::size_t bad : first_middle_last) {
+      counters c;
+      std::vector<std::function<int()>> tasks;
+      for (int i = 0; i < 3; ++i)
+        tasks.emplace_back([probe = counted(c, i)] { return probe.value(); });
+      input_only_range range(std::move(tasks), bad);
+      CHECK_THROWS_AS(settle::race(pool, range), test_error);
+      CHECK(c.live() == 3);  // only the range's own: the copies of the elements read are gone
+    }
+  }
+  SECTION("a function mapped over the elements") {
+    for (const std::size_t bad : first_middle_last) {
+      input_only_range range(std::vector<int>{1, 2, 3}, bad);
+      CHECK_THROWS_AS(settle::race(pool, range, [](int id) { return id; }), test_error);
+    }
+  }
+}
+
+// ---- map: what the function may take --------------------------------------------------------
+
+TEST_CASE("race maps a generic lambda over a range of ints, with and without executor", "[unit]") {
+  settle::thread_pool pool(2);
+  const int v = settle::race(std::vector<int>{1, 2}, [](auto x) { return x * 2; });
+  CHECK((v == 2 || v == 4));
+  const int w = settle::race(pool, std::vector<int>{1, 2}, [](auto x) { return x * 2; });
+  CHECK((w == 2 || w == 4));
+}
+
+TEST_CASE("race maps a function taking an lvalue reference over a single-pass input range",
+          "[unit]") {
+  settle::thread_pool pool(2);
+  auto ids = [] { return input_only_range(std::vector<int>{1, 2, 3}); };
+  CHECK(settle::race(settle::inline_executor{}, ids(), [](int& x) { return x * 2; }) == 2);
+  const int v = settle::race(pool, ids(), [](auto& x) { return x * 2; });
+  CHECK((v == 2 || v == 4 || v == 6));
 }

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <future>
+#include <latch>
 #include <memory>
 #include <stop_token>
 #include <string>
@@ -9,15 +10,21 @@
 #include <type_traits>
 #include <utility>
 
+#include <settle/all.hpp>
 #include <settle/all_settled.hpp>
+#include <settle/any.hpp>
 #include <settle/executor.hpp>
+#include <settle/race.hpp>
+#include <settle/thread_pool.hpp>
 
 #include "support/catch.hpp"
 #include "support/probes.hpp"
 
 using settle_test::counted;
 using settle_test::counters;
+using settle_test::fails;
 using settle_test::move_only;
+using settle_test::wait_for_stop;
 
 namespace {
 
@@ -119,6 +126,61 @@ TEST_CASE("a callable that accepts a std::stop_token is given one", "[unit]") {
   });
   CHECK(r.value() == 1);
   CHECK(got_token);
+}
+
+TEST_CASE(
+    "a callable taking its std::stop_token by value, by rvalue reference or by const reference "
+    "is given the call's token",
+    "[unit]") {
+  settle::thread_pool pool(4);  // a thread for each task
+  SECTION("all_settled") {
+    auto [a, b, c] = settle::all_settled(
+        pool, [](std::stop_token t) { return t.stop_possible(); },
+        [](std::stop_token&& t) { return t.stop_possible(); },
+        [](const std::stop_token& t) { return t.stop_possible(); });
+    CHECK(a.value());
+    CHECK(b.value());
+    CHECK(c.value());
+  }
+  // The three are running before the fourth task settles the call, and each returns only
+  // once its token is signalled: only the call's own token, signalled as the call settles
+  // early, lets them return.
+  std::latch running(3);
+  auto by_value = [&running](std::stop_token t) {
+    running.count_down();
+    wait_for_stop(t);
+    return 0;
+  };
+  auto by_rvalue = [&running](std::stop_token&& t) {
+    running.count_down();
+    wait_for_stop(t);
+    return 0;
+  };
+  auto by_const_ref = [&running](const std::stop_token& t) {
+    running.count_down();
+    wait_for_stop(t);
+    return 0;
+  };
+  SECTION("all") {
+    CHECK_THROWS_AS(settle::all(pool, by_value, by_rvalue, by_const_ref,
+                                [&running] {
+                                  running.wait();
+                                  return fails(1);
+                                }),
+                    settle_test::test_error);
+  }
+  SECTION("any") {
+    CHECK(settle::any(pool, by_value, by_rvalue, by_const_ref, [&running] {
+            running.wait();
+            return 1;
+          }) == 1);
+  }
+  SECTION("race") {
+    CHECK(settle::race(pool, by_value, by_rvalue, by_const_ref, [&running] {
+            running.wait();
+            return 1;
+          }) == 1);
+  }
 }
 
 TEST_CASE("a task passed as an lvalue is copied: the caller's object is left as it was", "[unit]") {

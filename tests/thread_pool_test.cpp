@@ -24,6 +24,7 @@
 
 using settle::pool_options;
 using settle::thread_pool;
+using namespace std::chrono_literals;
 
 static_assert(settle::executor<thread_pool>);
 static_assert(!std::is_copy_constructible_v<thread_pool>);
@@ -114,6 +115,14 @@ TEST_CASE("an elastic pool with min_threads 0 still runs its work", "[unit]") {
   thread_pool pool(opts);
   CHECK(pool.submit([] { return 5; }).get() == 5);
   CHECK(pool.thread_count() <= 2);
+}
+
+TEST_CASE("an elastic pool whose idle_timeout is milliseconds::max() keeps its threads", "[unit]") {
+  thread_pool pool(pool_options{
+      .min_threads = 0, .max_threads = 2, .idle_timeout = std::chrono::milliseconds::max()});
+  CHECK(pool.submit([] { return 5; }).get() == 5);
+  std::this_thread::sleep_for(50ms);  // a little after the task: no thread may have retired
+  CHECK(pool.thread_count() >= 1);
 }
 
 TEST_CASE("a default-constructed pool is elastic with pool_options{} and runs work", "[unit]") {
@@ -288,6 +297,48 @@ TEST_CASE("an elastic pool grows for blocked tasks up to max_threads, never beyo
   CHECK(pool.thread_count() <= 4);
 }
 
+namespace {
+
+/// A task that spins (yielding, never blocking) until `n` tasks have arrived: `n` of them
+/// finish only if all `n` run at once, though no thread ever looks blocked.
+std::function<int()> spin_until_arrived(std::atomic<int>& arrived, int n) {
+  return [&arrived, n] {
+    arrived.fetch_add(1);
+    while (arrived.load() < n) std::this_thread::yield();
+    return 1;
+  };
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an elastic pool starts at once every task of a call that spins for the others, up to its "
+    "threads and the caller",
+    "[unit]") {
+  SECTION("four variadic tasks on min_threads = 4, max_threads = 8") {
+    thread_pool pool(pool_options{.min_threads = 4, .max_threads = 8});
+    std::this_thread::sleep_for(50ms);  // its threads go idle
+    std::atomic<int> arrived{0};
+    const auto t = spin_until_arrived(arrived, 4);
+    const auto [a, b, c, d] = settle::all(pool, t, t, t, t);
+    CHECK(a + b + c + d == 4);
+  }
+  SECTION("a range of five tasks on min_threads = max_threads = 4: four threads and the caller") {
+    thread_pool pool(pool_options{.min_threads = 4, .max_threads = 4});
+    std::this_thread::sleep_for(50ms);  // its threads go idle
+    std::atomic<int> arrived{0};
+    const std::vector<std::function<int()>> tasks(5, spin_until_arrived(arrived, 5));
+    CHECK(settle::all(pool, tasks) == std::vector<int>(5, 1));
+  }
+  SECTION("a range of five tasks on min_threads = 4, max_threads = 8") {
+    thread_pool pool(pool_options{.min_threads = 4, .max_threads = 8});
+    std::this_thread::sleep_for(50ms);  // its threads go idle
+    std::atomic<int> arrived{0};
+    const std::vector<std::function<int()>> tasks(5, spin_until_arrived(arrived, 5));
+    CHECK(settle::all(pool, tasks) == std::vector<int>(5, 1));
+  }
+}
+
 TEST_CASE("a burst of short tasks does not start a thread per task", "[unit]") {
   pool_options opts;
   opts.min_threads = 2;
@@ -382,4 +433,41 @@ TEST_CASE("a combinator called from a pool task, on that pool, with every thread
   std::future<int> f2 = pool.submit(outer);
   CHECK(f1.get() == 6);
   CHECK(f2.get() == 6);
+}
+
+TEST_CASE("a combinator nested in a task on a class derived from thread_pool does not deadlock",
+          "[unit]") {
+  struct my_pool : thread_pool {
+    using thread_pool::thread_pool;
+  };
+  my_pool pool(1);
+  auto [r] = settle::all_settled(pool, [&pool] {
+    const auto [a, b] = settle::all(pool, [] { return 1; }, [] { return 2; });
+    return a + b;
+  });
+  CHECK(r.value() == 3);
+}
+
+// ---- losing futures do not hold the pool's threads -------------------------------------------
+
+TEST_CASE("after a race or any settled, a losing future does not keep the pool's only thread",
+          "[unit]") {
+  auto slow_one = [] {
+    std::this_thread::sleep_for(20ms);
+    return 1;
+  };
+  SECTION("race on thread_pool(1)") {
+    thread_pool pool(1);
+    std::promise<int> until_the_end;
+    CHECK(settle::race(pool, until_the_end.get_future(), slow_one) == 1);
+    CHECK(pool.submit([] { return 2; }).get() == 2);
+    until_the_end.set_value(0);
+  }
+  SECTION("any on an elastic pool of one thread") {
+    thread_pool pool(pool_options{.min_threads = 1, .max_threads = 1});
+    std::promise<int> until_the_end;
+    CHECK(settle::any(pool, until_the_end.get_future(), slow_one) == 1);
+    CHECK(pool.submit([] { return 2; }).get() == 2);
+    until_the_end.set_value(0);
+  }
 }

@@ -26,7 +26,6 @@ value_or_monostate_t<R> take_value(Slot& s) {
 }
 
 struct all_rule {
-  static constexpr bool waits_for_futures = true;
   static constexpr bool settles_on(status s) noexcept { return s == status::rejected; }
 
   template <class... Stored>
@@ -40,8 +39,8 @@ struct all_rule {
         g.storage().slots);
   }
 
-  template <class Stored, class Shared>
-  static auto collect(group<all_rule, vector_storage<Stored, Shared>>& g) {
+  template <class Stored, class Shared, bool Stable>
+  static auto collect(group<all_rule, vector_storage<Stored, Shared, Stable>>& g) {
     using result_type = typename slot<Stored>::result_type;
     if (g.winner() != no_slot) rethrow_winner(g);
     std::vector<value_or_monostate_t<result_type>> out;

@@ -14,7 +14,6 @@ namespace settle {
 namespace detail {
 
 struct all_settled_rule {
-  static constexpr bool waits_for_futures = true;
   static constexpr bool settles_on(status) noexcept { return false; }  // only when all have
 
   template <class... Stored>
@@ -27,8 +26,8 @@ struct all_settled_rule {
         g.storage().slots);
   }
 
-  template <class Stored, class Shared>
-  static auto collect(group<all_settled_rule, vector_storage<Stored, Shared>>& g) {
+  template <class Stored, class Shared, bool Stable>
+  static auto collect(group<all_settled_rule, vector_storage<Stored, Shared, Stable>>& g) {
     std::vector<settled<typename slot<Stored>::result_type>> out;
     out.reserve(g.storage().size());
     for_each_slot(g.storage(), [&](auto& s) { out.push_back(std::move(*s.result)); });

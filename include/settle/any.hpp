@@ -14,7 +14,6 @@ namespace settle {
 namespace detail {
 
 struct any_rule {
-  static constexpr bool waits_for_futures = false;  // a losing future is the caller's work
   static constexpr bool settles_on(status s) noexcept { return s == status::fulfilled; }
 
   template <class Value, class Group>
@@ -30,8 +29,8 @@ struct any_rule {
   static auto collect(group<any_rule, tuple_storage<Stored...>>& g) {
     return first_value<std::common_type_t<typename slot<Stored>::result_type...>>(g);
   }
-  template <class Stored, class Shared>
-  static auto collect(group<any_rule, vector_storage<Stored, Shared>>& g) {
+  template <class Stored, class Shared, bool Stable>
+  static auto collect(group<any_rule, vector_storage<Stored, Shared, Stable>>& g) {
     return first_value<typename slot<Stored>::result_type>(g);
   }
 };

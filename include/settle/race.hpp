@@ -12,7 +12,6 @@ namespace settle {
 namespace detail {
 
 struct race_rule {
-  static constexpr bool waits_for_futures = false;  // a losing future is the caller's work
   static constexpr bool settles_on(status) noexcept { return true; }  // the first, either way
 
   template <class Value, class Group>
@@ -25,8 +24,8 @@ struct race_rule {
   static auto collect(group<race_rule, tuple_storage<Stored...>>& g) {
     return first_outcome<std::common_type_t<typename slot<Stored>::result_type...>>(g);
   }
-  template <class Stored, class Shared>
-  static auto collect(group<race_rule, vector_storage<Stored, Shared>>& g) {
+  template <class Stored, class Shared, bool Stable>
+  static auto collect(group<race_rule, vector_storage<Stored, Shared, Stable>>& g) {
     return first_outcome<typename slot<Stored>::result_type>(g);
   }
 };

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -17,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "stress/stress_support.hpp"
@@ -328,6 +331,220 @@ TEST_CASE(
     CHECK(combinator_tasks_ok.load() == 3 * combinator_calls.load());
     report_figure("submissions racing a pool's destructor: " + std::to_string(attempted.load()) +
                   " tasks, " + std::to_string(combinator_calls.load()) + " combinator calls");
+  }
+}
+
+// ---- tasks that wait for each other -----------------------------------------------------
+
+enum class wait_mode { yield_polling, latch, condition_variable };
+
+const char* name_of(wait_mode m) {
+  switch (m) {
+    case wait_mode::yield_polling:
+      return "polling with yield";
+    case wait_mode::latch:
+      return "blocking on a latch";
+    default:
+      return "blocking on a condition variable";
+  }
+}
+
+/// A meeting point for `n` tasks: each arrives, then waits until all `n` have arrived.
+class meeting {
+ public:
+  meeting(int n, wait_mode mode) : n_(n), mode_(mode), latch_(n) {}
+
+  void arrive_and_wait() {
+    switch (mode_) {
+      case wait_mode::yield_polling:
+        arrived_.fetch_add(1);
+        while (arrived_.load() < n_) std::this_thread::yield();
+        break;
+      case wait_mode::latch:
+        latch_.arrive_and_wait();
+        break;
+      case wait_mode::condition_variable: {
+        std::unique_lock lock(mutex_);
+        if (++count_ == n_) cv_.notify_all();
+        cv_.wait(lock, [this] { return count_ == n_; });
+        break;
+      }
+    }
+  }
+
+ private:
+  int n_;
+  wait_mode mode_;
+  std::atomic<int> arrived_{0};
+  std::latch latch_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  int count_ = 0;
+};
+
+/// `n` tasks on `ex` that each wait until all `n` have started; true when they all returned.
+template <class Ex>
+bool meet(Ex& ex, int n, wait_mode mode) {
+  meeting m(n, mode);
+  std::vector<int> ids(static_cast<std::size_t>(n));
+  std::iota(ids.begin(), ids.end(), 0);
+  const auto values = settle::all(ex, ids, [&m](int i) {
+    m.arrive_and_wait();
+    return i;
+  });
+  return values == ids;
+}
+
+TEST_CASE("tasks that wait for each other all start on an elastic pool whose threads are idle",
+          "[stress][load]") {
+  const int rounds = 5 * scale();
+  // Polling last: it is the mode that needs the idle threads woken without a blocked one.
+  for (const wait_mode mode :
+       {wait_mode::latch, wait_mode::condition_variable, wait_mode::yield_polling}) {
+    for (const std::size_t min : {std::size_t{4}, std::size_t{6}}) {
+      INFO(name_of(mode) << ", pool_options{" << min << ", " << 2 * min << "}");
+      settle::thread_pool pool(settle::pool_options{min, 2 * min, std::chrono::seconds(30)});
+      for (int r = 0; r < rounds; ++r) {
+        INFO("round " << r);
+        // Sets up the situation, decides nothing: the threads have gone to sleep.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        // As many tasks as idle threads, then one more than that (the caller helps).
+        CHECK(meet(pool, static_cast<int>(min), mode));
+        CHECK(meet(pool, static_cast<int>(min) + 1, mode));
+      }
+    }
+  }
+}
+
+TEST_CASE("tasks that block until all of them have started make an elastic pool grow",
+          "[stress][load]") {
+  const int rounds = 5 * scale();
+  for (const wait_mode mode : {wait_mode::latch, wait_mode::condition_variable}) {
+    INFO(name_of(mode));
+    SECTION("pool_options{0, 8}") {
+      settle::thread_pool pool(settle::pool_options{0, 8, std::chrono::seconds(30)});
+      for (int r = 0; r < rounds; ++r) CHECK(meet(pool, 8, mode));
+    }
+    SECTION("pool_options{1, 8}, threads retiring after 1 ms") {
+      settle::thread_pool pool(settle::pool_options{1, 8, std::chrono::milliseconds(1)});
+      for (int r = 0; r < rounds; ++r) CHECK(meet(pool, 8, mode));
+    }
+    SECTION("the default executor") {
+      for (int r = 0; r < rounds; ++r) CHECK(meet(settle::default_executor(), 16, mode));
+    }
+  }
+}
+
+// ---- futures fulfilled by sibling tasks of the same call --------------------------------
+
+/// Calls on `ex` whose futures are fulfilled by callables of the same call, in every order:
+/// a waiting caller must not block on such a future while the task that fulfils it is queued
+/// behind it. Returns how many calls gave a wrong result.
+template <class Ex>
+int sibling_futures(Ex& ex) {
+  int wrong = 0;
+  for (int order = 0; order < 2; ++order) {
+    std::promise<int> p;
+    std::future<int> f = p.get_future();
+    const auto fulfil = [&p] {
+      p.set_value(7);
+      return 1;
+    };
+    if (order == 0) {
+      const auto [value, fulfilled] = settle::all(ex, std::move(f), fulfil);
+      wrong += (value == 7 && fulfilled == 1) ? 0 : 1;
+    } else {
+      const auto [fulfilled, value] = settle::all(ex, fulfil, std::move(f));
+      wrong += (value == 7 && fulfilled == 1) ? 0 : 1;
+    }
+  }
+  {
+    // Two futures behind and around their fulfillers, in all_settled.
+    std::promise<int> p1;
+    std::promise<std::string> p2;
+    auto [x, y, z, w] = settle::all_settled(
+        ex, p1.get_future(), [&p2] { p2.set_value("two"); }, p2.get_future().share(),
+        [&p1] { p1.set_value(1); });
+    wrong += (x.value() == 1 && y.is_fulfilled() && z.value() == "two" && w.is_fulfilled()) ? 0 : 1;
+  }
+  {
+    // race and any: the fulfiller or the future may win; either way the call returns.
+    std::promise<int> p;
+    const int v = settle::race(ex, p.get_future(), [&p] {
+      p.set_value(5);
+      return 5;
+    });
+    wrong += v == 5 ? 0 : 1;
+    std::promise<int> q;
+    const int u = settle::any(ex, q.get_future(), [&q]() -> int {
+      q.set_value(6);
+      throw std::runtime_error("the fulfiller rejects");
+    });
+    wrong += u == 6 ? 0 : 1;
+  }
+  return wrong;
+}
+
+/// The calls of `sibling_futures` from the test's thread, from a task of `pool` (on
+/// thread_pool(1): its only thread, so no other thread can run the fulfillers), and one level
+/// deeper.
+void sibling_futures_everywhere(settle::thread_pool& pool) {
+  CHECK(sibling_futures(pool) == 0);
+  CHECK(pool.submit([&pool] { return sibling_futures(pool); }).get() == 0);
+  auto deeper = pool.submit([&pool] {
+    return std::get<0>(settle::all(pool, [&pool] { return sibling_futures(pool); }));
+  });
+  CHECK(deeper.get() == 0);
+}
+
+TEST_CASE("futures fulfilled by sibling tasks of the same call never deadlock", "[stress][load]") {
+  const int rounds = 20 * scale();
+  SECTION("thread_pool(1)") {
+    settle::thread_pool pool(1);
+    for (int r = 0; r < rounds; ++r) sibling_futures_everywhere(pool);
+  }
+  SECTION("thread_pool(2)") {
+    settle::thread_pool pool(2);
+    for (int r = 0; r < rounds; ++r) sibling_futures_everywhere(pool);
+  }
+  SECTION("an elastic pool") {
+    settle::thread_pool pool(settle::pool_options{1, 4, std::chrono::milliseconds(10)});
+    for (int r = 0; r < rounds; ++r) sibling_futures_everywhere(pool);
+  }
+  SECTION("the default executor") {
+    for (int r = 0; r < rounds; ++r) sibling_futures_everywhere(settle::default_executor());
+  }
+}
+
+// ---- pools derived from thread_pool ----------------------------------------------------
+
+/// A user's pool type: still a settle pool, so a waiting caller must help on it.
+struct my_pool : settle::thread_pool {
+  using thread_pool::thread_pool;
+};
+
+TEST_CASE("nested calls on a pool derived from thread_pool do not deadlock", "[stress][load]") {
+  const int rounds = 5 * scale();
+  SECTION("my_pool(1)") {
+    my_pool pool(1);
+    for (int r = 0; r < rounds; ++r) CHECK(nest(pool, 20) == 20);
+    auto f = pool.submit([&pool] { return nest(pool, 20); });
+    CHECK(f.get() == 20);
+  }
+  SECTION("my_pool(2), range and map forms from inside tasks") {
+    my_pool pool(2);
+    const std::vector<int> xs{1, 2, 3, 4, 5, 6, 7, 8};
+    for (int r = 0; r < rounds; ++r) {
+      const auto sums = settle::all(pool, xs, [&pool, &xs](int x) {
+        const auto inner = settle::all(pool, xs, [x](int y) { return x * y; });
+        return std::accumulate(inner.begin(), inner.end(), 0);
+      });
+      CHECK(std::accumulate(sums.begin(), sums.end(), 0) == 36 * 36);
+    }
+  }
+  SECTION("an elastic my_pool") {
+    my_pool pool(settle::pool_options{1, 2, std::chrono::milliseconds(10)});
+    for (int r = 0; r < rounds; ++r) CHECK(nest(pool, 20) == 20);
   }
 }
 

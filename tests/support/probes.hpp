@@ -5,13 +5,19 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <future>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <ranges>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -183,6 +189,73 @@ inline void wait_for_stop(const std::stop_token& token) {
   std::unique_lock lock(m);
   cv.wait(lock, token, [] { return false; });
 }
+
+/// Sets `p` to `value` from another thread once `delay` has passed: a future that becomes
+/// ready while a combinator waits. The returned thread joins when it is destroyed; declare
+/// it after the promise, so that it is joined before the promise goes.
+template <class T, class V>
+[[nodiscard]] std::jthread set_value_after(std::chrono::milliseconds delay, std::promise<T>& p,
+                                           V value) {
+  return std::jthread([delay, &p, value = std::move(value)]() mutable {
+    std::this_thread::sleep_for(delay);
+    p.set_value(std::move(value));
+  });
+}
+
+// ---- ranges -------------------------------------------------------------------------------
+
+/// A single-pass input range over the elements it owns, like std::ranges::istream_view: its
+/// iterator is an input iterator only, and `*it` is an lvalue reference to the current
+/// element. When `throw_at` is an index, reading that element throws
+/// `test_error("element read", throw_at)`. Not a view: passed as an rvalue, a combinator
+/// may move its elements out.
+template <class T>
+class input_only_range {
+ public:
+  static constexpr std::size_t never = static_cast<std::size_t>(-1);
+
+  explicit input_only_range(std::vector<T> elements, std::size_t throw_at = never)
+      : elements_(std::move(elements)), throw_at_(throw_at) {}
+
+  class iterator {
+   public:
+    using iterator_concept = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+
+    iterator() = default;
+    explicit iterator(input_only_range* range) : range_(range) {}
+
+    T& operator*() const {
+      if (index_ == range_->throw_at_)
+        throw test_error("element read", static_cast<int>(range_->throw_at_));
+      return range_->elements_[index_];
+    }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    void operator++(int) { ++index_; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
+
+   private:
+    [[nodiscard]] bool at_end() const { return index_ == range_->elements_.size(); }
+
+    input_only_range* range_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  [[nodiscard]] iterator begin() { return iterator(this); }
+  [[nodiscard]] std::default_sentinel_t end() const { return std::default_sentinel; }
+
+ private:
+  std::vector<T> elements_;
+  std::size_t throw_at_;
+};
+
+static_assert(std::ranges::input_range<input_only_range<int>>);
+static_assert(!std::ranges::forward_range<input_only_range<int>>);
+static_assert(!std::ranges::view<input_only_range<int>>);
 
 /// A thread-safe record of events, in the order they happened.
 class event_log {

@@ -48,6 +48,12 @@ template <class... R>
 concept have_common_result =
     sizeof...(R) > 0 && requires { typename std::common_type<R...>::type; };
 
+/// One or more tasks. The first is checked on its own before the rest: when it is not a
+/// task (the range of a map form, say), the others are never looked at, so a generic
+/// lambda meant as a map function is not instantiated with a `std::stop_token`.
+template <class T0, class... Ts>
+concept tasks = task<T0> && (task<Ts> && ...);
+
 /// The task made of one element of a mapped range. Elements of a forward range are
 /// referred to in place (the range outlives the call, which waits for its tasks);
 /// others are copied in, since an input range's element is gone once it advances.
@@ -81,9 +87,13 @@ class map_task {
     else
       return element_type(std::forward<Elem>(elem));
   }
+  // The element as the range gave it: an lvalue stays an lvalue (the function may take
+  // `T&`), even when it is our own copy of a single-pass range's element.
   decltype(auto) argument() {
     if constexpr (InPlace)
       return static_cast<Ref>(*element_);
+    else if constexpr (std::is_lvalue_reference_v<Ref>)
+      return static_cast<Ref>(element_);
     else
       return std::move(element_);
   }
@@ -102,17 +112,25 @@ decltype(auto) run_variadic(Ex& ex, Collect collect, Ts&&... tasks) {
   return collect(*g);
 }
 
+// A single-pass range of unknown size goes into a deque, so that no element is moved
+// again when the storage grows; any other range is counted first and reserved for.
+template <class Rg>
+inline constexpr bool stable_slots = !std::ranges::sized_range<Rg> && !std::ranges::forward_range<Rg>;
+
 template <class Storage, class Rg, class Add>
-void fill(Storage& storage, Rg&& range, Add add) {
+void fill(Storage& storage, Rg& range, Add add) {
   if constexpr (std::ranges::sized_range<Rg>)
-    storage.slots.reserve(static_cast<std::size_t>(std::ranges::size(range)));
+    storage.reserve(static_cast<std::size_t>(std::ranges::size(range)));
+  else if constexpr (std::ranges::forward_range<Rg>)
+    storage.reserve(static_cast<std::size_t>(std::ranges::distance(range)));
   for (auto it = std::ranges::begin(range); it != std::ranges::end(range); ++it) add(it);
   storage.seal();
 }
 
 template <class Rule, class Ex, class Collect, class Rg>
 decltype(auto) run_range(Ex& ex, Collect collect, Rg&& range) {
-  using group_type = group<Rule, vector_storage<stored_task_t<range_task_arg_t<Rg>>>>;
+  using group_type = group<Rule, vector_storage<stored_task_t<range_task_arg_t<Rg>>, std::monostate,
+                                                stable_slots<std::remove_reference_t<Rg>>>>;
   group_handle<group_type> g(new group_type());
   auto& storage = g->storage();
   fill(storage, range, [&](auto& it) {
@@ -132,10 +150,11 @@ decltype(auto) run_map(Ex& ex, Collect collect, Rg&& range, Fn&& fn) {
   using ref = std::ranges::range_reference_t<Rg>;
   using task_type =
       map_task<fn_type, ref, std::is_lvalue_reference_v<ref> && std::ranges::forward_range<Rg>>;
-  using group_type = group<Rule, vector_storage<task_type, fn_type>>;
+  using group_type =
+      group<Rule, vector_storage<task_type, fn_type, stable_slots<std::remove_reference_t<Rg>>>>;
   group_handle<group_type> g(new group_type(std::forward<Fn>(fn)));
   auto& storage = g->storage();
-  fill(storage, range, [&](auto& it) { storage.add(task_type(&*storage.shared, *it)); });
+  fill(storage, range, [&](auto& it) { storage.add(&*storage.shared, *it); });
   g->prepare();
   g->launch_and_wait(ex);
   return collect(*g);
@@ -182,30 +201,43 @@ struct range_forms {
 };
 
 /// `all_settled` and `all`: the call forms of SPEC §3 for `Rule`, which provides
-/// `settles_on(status)` (does a slot settling this way settle the whole group?),
-/// `waits_for_futures` and `collect(group&)`.
+/// `settles_on(status)` (does a slot settling this way settle the whole group?) and
+/// `collect(group&)`.
 template <class Rule>
 struct combinator : range_forms<Rule> {
   using range_forms<Rule>::operator();
 
+  /// No tasks: an empty tuple at once.
+  [[nodiscard]] auto operator()() const { return (*this)(default_executor()); }
+
+  /// No tasks, on `ex`: an empty tuple at once. (The empty pack keeps this from hiding
+  /// the range form `(Rg&&)` of the base, which clang 14 would do despite the constraints.)
+  template <class Ex, class... None>
+    requires executor<std::remove_reference_t<Ex>> && (sizeof...(None) == 0)
+  [[nodiscard]] auto operator()(Ex&& ex, None&&...) const {
+    return run_variadic<Rule>(ex, collect_fn<Rule>{});
+  }
+
   /// Variadic, on the default executor.
-  template <class... Ts>
-    requires(task<Ts> && ...)
-  [[nodiscard]] auto operator()(Ts&&... tasks) const {
-    return (*this)(default_executor(), std::forward<Ts>(tasks)...);
+  template <class T0, class... Ts>
+    requires tasks<T0, Ts...>
+  [[nodiscard]] auto operator()(T0&& task0, Ts&&... tasks) const {
+    return (*this)(default_executor(), std::forward<T0>(task0), std::forward<Ts>(tasks)...);
   }
 
   /// Variadic, on `ex`.
-  template <class Ex, class... Ts>
-    requires executor<std::remove_reference_t<Ex>> && (task<Ts> && ...)
-  [[nodiscard]] auto operator()(Ex&& ex, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<Ts>(tasks)...);
+  template <class Ex, class T0, class... Ts>
+    requires executor<std::remove_reference_t<Ex>> && tasks<T0, Ts...>
+  [[nodiscard]] auto operator()(Ex&& ex, T0&& task0, Ts&&... tasks) const {
+    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<T0>(task0),
+                              std::forward<Ts>(tasks)...);
   }
 };
 
 /// One or more tasks whose results have a common type: what `any` and `race` return.
-template <class... Ts>
-concept tasks_with_common_result = (task<Ts> && ...) && have_common_result<task_result_t<Ts>...>;
+template <class T0, class... Ts>
+concept tasks_with_common_result =
+    tasks<T0, Ts...> && have_common_result<task_result_t<T0>, task_result_t<Ts>...>;
 
 /// `any` and `race`: as `combinator`, but the variadic forms return one value, so they
 /// need at least one task and a common result type.
@@ -213,16 +245,22 @@ template <class Rule>
 struct first_combinator : range_forms<Rule> {
   using range_forms<Rule>::operator();
 
+  /// No tasks: there is no value to return, so this does not compile.
   template <class... Ts>
-    requires tasks_with_common_result<Ts...>
-  [[nodiscard]] auto operator()(Ts&&... tasks) const {
-    return (*this)(default_executor(), std::forward<Ts>(tasks)...);
+    requires(sizeof...(Ts) == 0) && have_common_result<Ts...>
+  void operator()(Ts&&...) const = delete;
+
+  template <class T0, class... Ts>
+    requires tasks_with_common_result<T0, Ts...>
+  [[nodiscard]] auto operator()(T0&& task0, Ts&&... tasks) const {
+    return (*this)(default_executor(), std::forward<T0>(task0), std::forward<Ts>(tasks)...);
   }
 
-  template <class Ex, class... Ts>
-    requires executor<std::remove_reference_t<Ex>> && tasks_with_common_result<Ts...>
-  [[nodiscard]] auto operator()(Ex&& ex, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<Ts>(tasks)...);
+  template <class Ex, class T0, class... Ts>
+    requires executor<std::remove_reference_t<Ex>> && tasks_with_common_result<T0, Ts...>
+  [[nodiscard]] auto operator()(Ex&& ex, T0&& task0, Ts&&... tasks) const {
+    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<T0>(task0),
+                              std::forward<Ts>(tasks)...);
   }
 };
 
@@ -231,8 +269,8 @@ template <class... Stored, class F>
 void for_each_slot(tuple_storage<Stored...>& storage, F&& f) {
   std::apply([&](auto&... s) { (f(s), ...); }, storage.slots);
 }
-template <class Stored, class Shared, class F>
-void for_each_slot(vector_storage<Stored, Shared>& storage, F&& f) {
+template <class Stored, class Shared, bool Stable, class F>
+void for_each_slot(vector_storage<Stored, Shared, Stable>& storage, F&& f) {
   for (auto& s : storage.slots) f(s);
 }
 

@@ -3,164 +3,76 @@
 /// executor and collected when the group's rule says it has settled.
 #pragma once
 
-#include <array>
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <stop_token>
 #include <thread>
-#include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
+#include "settle/detail/slot.hpp"
+#include "settle/detail/watcher.hpp"
 #include "settle/errors.hpp"
 #include "settle/executor.hpp"
 #include "settle/settled.hpp"
-#include "settle/task.hpp"
 #include "settle/thread_pool.hpp"
 
 namespace settle::detail {
 
-/// One task and, once it has run, its outcome. `Stored` is a decayed callable or future.
-template <class Stored>
-struct slot {
-  using result_type = typename task_result<Stored>::type;
-  static constexpr bool is_future = future_task<Stored>;
-  static constexpr bool is_stop_aware = !is_future && stop_aware_callable<Stored>;
-
-  template <class Arg>
-    requires(!std::is_same_v<std::remove_cvref_t<Arg>, slot>)
-  explicit slot(Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
-
-  std::optional<Stored> task;                  // engaged until it has run or been cancelled
-  std::optional<settled<result_type>> result;  // engaged once settled
-
-  // Runs the task and stores its outcome; never throws (the outcome holds the exception).
-  void run(const std::stop_token& token) noexcept {
-    try {
-      if constexpr (std::is_void_v<result_type>) {
-        call(token);
-        result.emplace(std::in_place);
-      } else {
-        result.emplace(std::in_place, call(token));
-      }
-    } catch (...) {
-      result.reset();
-      result.emplace(make_rejected<result_type>(std::current_exception()));
-    }
-    // The callable lives until it returns, and no longer: whatever it captured is
-    // released before the combinator can return.
-    task.reset();
-  }
-
-  void reject(std::exception_ptr reason) noexcept {
-    task.reset();
-    result.emplace(make_rejected<result_type>(std::move(reason)));
-  }
-
- private:
-  decltype(auto) call(const std::stop_token& token) {
-    if constexpr (is_future)
-      return task->get();
-    else if constexpr (is_stop_aware)
-      return std::invoke(std::move(*task), token);
-    else
-      return std::invoke(std::move(*task));
-  }
-};
-
-/// Slots of different types, for the variadic forms.
-template <class... Stored>
-struct tuple_storage {
-  static constexpr bool any_stop_aware = (slot<Stored>::is_stop_aware || ...);
-  static constexpr bool any_future = (slot<Stored>::is_future || ...);
-
-  // Each slot is built in place from its argument: no temporary slot is moved.
-  template <class... Args>
-  explicit tuple_storage(Args&&... args) : slots(std::forward<Args>(args)...) {}
-
-  [[nodiscard]] static constexpr std::size_t size() noexcept { return sizeof...(Stored); }
-
-  // Calls f(slot) on slot i: a fold over the indices, as the count is small.
-  template <class F>
-  void visit(std::size_t i, F&& f) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (void)((i == I && (f(std::get<I>(slots)), true)) || ...);
-    }(std::index_sequence_for<Stored...>{});
-  }
-  [[nodiscard]] static constexpr bool is_future(std::size_t i) noexcept {
-    constexpr std::array<bool, sizeof...(Stored)> futures{slot<Stored>::is_future...};
-    return futures[i];
-  }
-
-  std::tuple<slot<Stored>...> slots;
-  std::array<std::atomic<bool>, sizeof...(Stored)> claims{};
-};
-
-/// Slots of one type, for the range forms. `Shared` is state every task refers to (the
-/// function of a map), kept here so that it lives exactly as long as the group.
-template <class Stored, class Shared = std::monostate>
-struct vector_storage {
-  static constexpr bool any_stop_aware = slot<Stored>::is_stop_aware;
-  static constexpr bool any_future = slot<Stored>::is_future;
-
-  template <class... SharedArgs>
-  explicit vector_storage(SharedArgs&&... shared_args)
-      : shared(std::in_place, std::forward<SharedArgs>(shared_args)...) {}
-
-  template <class Arg>
-  void add(Arg&& arg) {
-    slots.emplace_back(std::forward<Arg>(arg));
-  }
-  void seal() { claims = std::make_unique<std::atomic<bool>[]>(slots.size()); }
-
-  [[nodiscard]] std::size_t size() const noexcept { return slots.size(); }
-  template <class F>
-  void visit(std::size_t i, F&& f) {
-    f(slots[i]);
-  }
-  [[nodiscard]] static constexpr bool is_future(std::size_t) noexcept {
-    return slot<Stored>::is_future;
-  }
-
-  // Reset by `release_shared` once every task that uses it has returned, so that what it
-  // captured is released on the caller's thread before the call returns.
-  std::optional<Shared> shared;
-  std::vector<slot<Stored>> slots;
-  std::unique_ptr<std::atomic<bool>[]> claims;
-};
-
 inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
+
+/// Where the watcher hands the user code that settling a group early runs (stop
+/// callbacks, destructors of cancelled tasks). Not `default_executor()`: the tasks waiting
+/// for that stop request may be what fills it. An elastic pool of its own, created on
+/// first use and never destroyed, so a callback that blocks gets another thread for the
+/// next one.
+[[nodiscard]] inline thread_pool& notifier() {
+  static thread_pool* const pool = [] {
+    pool_options opts;
+    opts.min_threads = 1;
+    opts.max_threads = 64;
+    return new thread_pool(opts);
+  }();
+  return *pool;
+}
 
 /// The shared state of one combinator call.
 ///
 /// Each slot is claimed exactly once (an atomic exchange), by whoever gets to it first:
-/// the executor's job, the waiting caller helping on a settle pool, or the thread that
-/// settles the group early and cancels what has not started.
+/// a pool thread or the executor's job, the waiting caller helping on a settle pool, the
+/// thread that sees a future ready, or the thread that settles the group early and
+/// cancels what has not started.
 ///
-/// Completion is counted cppcoro-style: `outstanding_` starts at (slots the caller must
-/// wait for) + 1; the extra unit is released once, when the group settles (every slot
-/// settled, or the rule decided early). The call returns when it reaches zero: the group
-/// has settled and no task the call must wait for is still running.
+/// Callables run on the executor (and on the helping caller). Futures never do: a thread
+/// blocked in `get()` could be the one thread a pool has, or the caller, while the
+/// future waits for work nobody runs. Ready futures are settled at launch, in index
+/// order; the others are polled by the `watcher` thread until they are ready.
+///
+/// Completion is counted cppcoro-style: `outstanding_` starts at (callables) + 1; the
+/// extra unit is released once, when the group settles (every slot settled, or the rule
+/// decided early, with every unstarted slot cancelled). The call returns when it reaches
+/// zero: the group has settled and no callable it started is still running. Futures are
+/// never waited for beyond the group's settling: they count in `remaining_` only.
 template <class Rule, class Storage>
 class group {
  public:
   template <class... Args>
   explicit group(Args&&... args) : storage_(std::forward<Args>(args)...) {}
 
-  /// Must be called once the slots are in place, before `launch`.
+  /// Must be called once the slots are in place, before `launch_and_wait`.
   void prepare() {
     const std::size_t n = storage_.size();
-    std::size_t counting = 0;
-    for (std::size_t i = 0; i < n; ++i) counting += counts(i) ? 1 : 0;
+    callables_ = storage_.callables_in(0, n);
     remaining_.store(n, std::memory_order_relaxed);
-    outstanding_.store(counting + 1, std::memory_order_relaxed);
+    outstanding_.store(callables_ + 1, std::memory_order_relaxed);
+    helper_end_.store(n, std::memory_order_relaxed);
     if constexpr (Storage::any_stop_aware) stop_ = std::stop_source{};
+    prepared_ = true;
     if (n == 0) settle_group();
   }
 
@@ -171,31 +83,30 @@ class group {
     return winner_.load(std::memory_order_acquire);
   }
 
-  /// Hands every task to `ex`, helps when `ex` is a settle pool, and waits until the
-  /// group has settled and every task the call must wait for has returned.
+  /// Hands every task to `ex` (futures to the watcher), helps when `ex` is a settle
+  /// pool, and waits until the group has settled and every callable has returned.
   template <class Ex>
   void launch_and_wait(Ex& ex) noexcept {
-    if constexpr (Storage::any_future) settle_ready_futures();
-    if constexpr (std::is_same_v<std::remove_cv_t<Ex>, thread_pool>) {
+    if constexpr (Storage::any_future) start_futures();
+    if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>) {
       launch_on_pool(ex);
     } else {
       for (std::size_t i = 0; i < storage_.size() && !decided(); ++i)
-        if (!claimed(i)) launch_one(ex, i);
+        if (!storage_.is_future(i) && !claimed(i)) launch_one(ex, i);
     }
     wait();
   }
 
-  /// Destroys the outcomes the caller did not take, on the caller's thread. Slots the
-  /// call did not wait for (losing futures of `any`/`race`) are left to their waiter.
+  /// Destroys the outcomes the caller did not take, on the caller's thread. A future's
+  /// outcome may still be written by the watcher while its slot is unsettled, so those
+  /// are left to the group's last owner unless every slot has settled.
   void discard_results() noexcept {
-    // Once every slot has settled no outcome is being written any more, so all of
-    // them go here; otherwise only those the call waited for.
-    const bool all_final = remaining_.load(std::memory_order_acquire) == 0;
-    for (std::size_t i = 0; i < storage_.size(); ++i)
-      if (all_final || counts(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
-    if constexpr (Storage::any_future && !Rule::waits_for_futures) let_go_of_futures();
-    // Shared state (a map's function) is used only by tasks, never by futures, so
-    // every task that could use it has returned by now.
+    if (prepared_) {
+      const bool all_final = remaining_.load(std::memory_order_acquire) == 0;
+      for (std::size_t i = 0; i < storage_.size(); ++i)
+        if (all_final || !storage_.is_future(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
+    }
+    // Shared state (a map's function) is used only by callables, all returned by now.
     if constexpr (requires { storage_.shared.reset(); }) storage_.shared.reset();
   }
 
@@ -209,9 +120,6 @@ class group {
   }
 
  private:
-  [[nodiscard]] bool counts(std::size_t i) const noexcept {
-    return Rule::waits_for_futures || !storage_.is_future(i);
-  }
   [[nodiscard]] bool decided() const noexcept {
     return winner_.load(std::memory_order_acquire) != no_slot;
   }
@@ -225,20 +133,21 @@ class group {
   }
 
   /// Slots settled by one thread and not yet counted down: a thread that runs many
-  /// tasks in a row counts them down once, instead of contending for the shared
-  /// counters after every task.
+  /// tasks in a row counts them down once. Safe because such a thread only ever goes on
+  /// to callables of this group, which the call waits for anyway: it never blocks on
+  /// anything the call does not wait for while it holds counts.
   struct tally {
     std::size_t settled = 0;
-    std::size_t counting = 0;
+    std::size_t callables = 0;
 
-    void add(bool counts) noexcept {
+    void add(bool callable) noexcept {
       ++settled;
-      counting += counts ? 1 : 0;
+      callables += callable ? 1 : 0;
     }
   };
 
-  // Runs a slot this thread has claimed (unless the group has already settled early)
-  // and counts it down at once.
+  // Runs a callable this thread has claimed (unless the group has already settled
+  // early) and counts it down at once.
   void run_claimed(std::size_t i) noexcept {
     tally t;
     run_claimed(i, t);
@@ -253,7 +162,7 @@ class group {
     }
     storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
     judge(i);
-    t.add(counts(i));
+    t.add(!storage_.is_future(i));
   }
 
   void cancel_claimed(std::size_t i, std::exception_ptr reason) noexcept {
@@ -266,7 +175,7 @@ class group {
   void reject_claimed(std::size_t i, std::exception_ptr reason, tally& t) noexcept {
     storage_.visit(i, [&](auto& s) { s.reject(std::move(reason)); });
     judge(i);
-    t.add(counts(i));
+    t.add(!storage_.is_future(i));
   }
 
   // Slot i has its outcome: apply the rule.
@@ -284,15 +193,39 @@ class group {
   void count_down(const tally& t) noexcept {
     if (t.settled != 0 && remaining_.fetch_sub(t.settled, std::memory_order_acq_rel) == t.settled)
       settle_group();
-    if (t.counting != 0) release_outstanding(t.counting);
+    if (t.callables != 0) release_outstanding(t.callables);
   }
 
   void settle_early() noexcept {
+    // Stop callbacks and destructors of cancelled tasks are user code: never on the
+    // watcher's thread (when a future won, or a deadline passed). A thread of the
+    // notifier pool does it; the group's extra unit, still held, keeps the call waiting
+    // for it meanwhile.
+    if (watcher::on_this_thread()) {
+      add_refs(1);
+      try {
+        notifier().execute([this]() noexcept {
+          settle_early_here();
+          release();
+        });
+        return;
+      } catch (...) {
+        refs_.fetch_sub(1, std::memory_order_relaxed);  // refused: do it here after all
+      }
+    }
+    settle_early_here();
+  }
+
+  void settle_early_here() noexcept {
     stop_.request_stop();  // tokens of running tasks (a no-op when no task takes one)
-    settle_group();
-    // Futures the call does not wait for are left alone here: see `let_go_of_futures`.
+    // Every slot nobody has claimed is settled `cancelled` before the group's extra unit
+    // is released: when the caller wakes, no outcome is being written any more except
+    // by threads it still waits for (and futures' watchers, see `discard_results`).
+    tally t;
     for (std::size_t j = 0; j < storage_.size(); ++j)
-      if (counts(j) && claim(j)) cancel_claimed(j, std::make_exception_ptr(cancelled{}));
+      if (claim(j)) reject_claimed(j, std::make_exception_ptr(cancelled{}), t);
+    count_down(t);
+    settle_group();
   }
 
   void settle_group() noexcept {
@@ -322,60 +255,31 @@ class group {
   static constexpr int spin_polls = 4000;
   static constexpr int yield_polls = 16;
 
-  // A losing future nobody has started waiting for is released without blocking the
-  // caller: the destructor of a future from std::async waits for its work, so a future
-  // that is not ready yet is destroyed on a default-pool thread instead.
-  void let_go_of_futures() noexcept {
-    for (std::size_t i = 0; i < storage_.size(); ++i) {
-      if (counts(i) || !claim(i)) continue;
-      storage_.visit(i, [](auto& s) {
-        if constexpr (std::remove_reference_t<decltype(s)>::is_future) {
-          auto& f = *s.task;
-          if (f.valid() && f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-            try {
-              default_executor().execute([lost = std::move(f)] {});
-            } catch (...) {
-              // The pool refused: let go of it here after all.
-            }
-          }
-        }
-      });
-      cancel_claimed(i, std::make_exception_ptr(cancelled{}));
-    }
-  }
+  // --- futures: settled when ready, never waited on by a thread the call needs -------
+  // (detail/group_futures.hpp)
 
-  // JavaScript settles already-settled inputs in index order: so do we, before any
-  // task starts, so that `race`/`any` over ready futures pick the lowest index.
-  void settle_ready_futures() noexcept {
-    for (std::size_t i = 0; i < storage_.size() && !decided(); ++i) {
-      if (!storage_.is_future(i)) continue;
-      bool ready = false;
-      storage_.visit(i, [&](auto& s) {
-        if constexpr (std::remove_reference_t<decltype(s)>::is_future) {
-          // An invalid future is "ready": get() reports future_errc::no_state at once.
-          ready = !s.task->valid() ||
-                  s.task->wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-        }
-      });
-      if (ready && claim(i)) run_claimed(i);
-    }
-  }
+  void finish_future(std::size_t i) noexcept;
+  void start_futures() noexcept;
+  static watch_node::clock::time_point poll_futures(watch_node& node,
+                                                    watch_node::clock::time_point now) noexcept;
 
   // --- settle's own pool: one entry, taken by as many threads as it can use ----------
 
-  // A pool thread took `units` units of this group's entry: it runs unclaimed tasks from
-  // the front until there are none, then gives the units (one reference each) back.
+  // A pool thread took `units` units of this group's entry: it runs unclaimed callables
+  // from the front until there are none, then gives the units (one reference each) back.
   static void run_units(void* context, std::size_t units) noexcept {
     auto* self = static_cast<group*>(context);
     self->work_from_front();
     self->release(units);
   }
 
+  // How many more threads the entry could keep busy: the callables between the pool's
+  // cursor and the first one the helping caller has claimed from the back.
   static std::size_t demand(void* context) noexcept {
     const auto* self = static_cast<const group*>(context);
-    const std::size_t n = self->storage_.size();
     const std::size_t next = self->cursor_.load(std::memory_order_relaxed);
-    return self->decided() || next >= n ? 0 : n - next;
+    const std::size_t end = self->helper_end_.load(std::memory_order_relaxed);
+    return self->decided() || next >= end ? 0 : storage_type::callables_in(next, end);
   }
 
   void work_from_front() noexcept {
@@ -384,58 +288,50 @@ class group {
     while (!decided()) {
       const std::size_t i = cursor_.fetch_add(1, std::memory_order_relaxed);
       if (i >= n) break;
-      if (claimed(i)) {
-        // Without futures (which may be claimed out of order, as they become ready)
-        // only the caller claims ahead of the cursor, from the back: so from here on
-        // every slot is taken.
-        if constexpr (!Storage::any_future) break;
-        continue;
-      }
-      if (claim(i)) run_claimed(i, t);
+      if (storage_.is_future(i)) continue;
+      // Only the caller claims callables ahead of the cursor, from the back (or the
+      // group settled early): from a claimed one on, every callable is taken.
+      if (!claim(i)) break;
+      run_claimed(i, t);
     }
     count_down(t);
   }
 
   void launch_on_pool(thread_pool& pool) noexcept {
     const std::size_t n = storage_.size();
-    if (n != 0 && !decided()) {
-      add_refs(n);
+    if (callables_ != 0 && !decided()) {
+      add_refs(callables_);
       try {
-        pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, n);
+        pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, callables_);
       } catch (...) {
         const auto reason = std::current_exception();
-        refs_.fetch_sub(n, std::memory_order_relaxed);  // the caller still holds one
+        refs_.fetch_sub(callables_, std::memory_order_relaxed);  // the caller still holds one
         for (std::size_t i = 0; i < n; ++i)
-          if (claim(i)) cancel_claimed(i, reason);
+          if (!storage_.is_future(i) && claim(i)) cancel_claimed(i, reason);
       }
     }
-    // Help: run our own not-yet-started tasks here instead of only sleeping. This is
+    // Help: run our own not-yet-started callables here instead of only sleeping. This is
     // what makes a combinator called from a pool task safe on any pool size, and keeps
     // short fan-outs off the wake-up path. From the back, so that the caller and the
-    // pool's threads (which go from the front) rarely contend for the same slot. Slots
-    // the call does not wait for (losing futures of any/race) are not the caller's to
-    // block on.
+    // pool's threads (which go from the front) rarely contend for the same slot; a slot
+    // a pool thread has claimed means every slot before it is taken too.
     tally t;
-    for (std::size_t i = n; i-- > 0 && !decided();)
-      if (counts(i) && !claimed(i) && claim(i)) run_claimed(i, t);
+    for (std::size_t i = n; i-- > 0 && !decided();) {
+      if (storage_.is_future(i)) continue;
+      if (!claim(i)) break;
+      helper_end_.store(i, std::memory_order_relaxed);
+      run_claimed(i, t);
+    }
     count_down(t);
-    // Every slot is claimed now (unless losing futures are left to the pool): the
-    // group's entry is stale. Take back what no pool thread took, so that the pool has
-    // nothing of ours to look at or wake up for.
-    if constexpr (!Storage::any_future) {
-      cursor_.store(n, std::memory_order_relaxed);
-      if (n != 0) {
-        if (const std::size_t units = pool_access::withdraw(pool, this)) release(units);
-      }
+    // Every callable is claimed now: the group's entry is stale. Take back what no pool
+    // thread took, so that the pool has nothing of ours to look at or wake up for.
+    cursor_.store(n, std::memory_order_relaxed);
+    if (callables_ != 0) {
+      if (const std::size_t units = pool_access::withdraw(pool, this)) release(units);
     }
   }
 
-  // --- any other executor: one job per task ------------------------------------------
-
-  static void run_job(group* self, std::size_t i) noexcept {
-    if (self->claim(i)) self->run_claimed(i);
-    self->release();
-  }
+  // --- any other executor: one job per callable --------------------------------------
 
   // A job owns one reference. Run, it claims its slot; destroyed unrun (the executor
   // dropped it), it settles its slot `cancelled` so that nothing waits forever.
@@ -452,7 +348,10 @@ class group {
       }
     }
     void operator()() noexcept {
-      if (group* g = std::exchange(group_, nullptr)) run_job(g, index_);
+      if (group* g = std::exchange(group_, nullptr)) {
+        if (g->claim(index_)) g->run_claimed(index_);
+        g->release();
+      }
     }
 
    private:
@@ -492,13 +391,20 @@ class group {
     }  // j, if `execute` never took it, is dropped here and settles nothing twice
   }
 
+  using storage_type = Storage;
+
   Storage storage_;
   std::stop_source stop_{std::nostopstate};
+  std::size_t callables_ = 0;
+  bool prepared_ = false;
   std::atomic<std::size_t> refs_{1};  // the caller's
   std::atomic<std::size_t> remaining_{0};
   std::atomic<std::size_t> outstanding_{0};
   std::atomic<std::size_t> winner_{no_slot};
   std::atomic<std::size_t> submitting_{no_slot};
+  std::atomic<std::size_t> helper_end_{0};
+  watch_node watch_;
+  watch_node::clock::time_point watch_since_{};
   // The next slot the pool's threads try. Kept off the cache line of the counters above,
   // as every pool thread on the group takes from it (padding rather than alignas: an
   // over-aligned group would need the slower aligned operator new on every call).
@@ -529,3 +435,5 @@ class group_handle {
 };
 
 }  // namespace settle::detail
+
+#include "settle/detail/group_futures.hpp"

@@ -1,13 +1,15 @@
 // The scenario generator. Everything random about a scenario is decided here, from the
 // seed alone, before anything runs.
 #include <algorithm>
-#include <sstream>
+#include <string>
 
 #include "differential/scenario.hpp"
 
 namespace settle_stress {
 
 namespace {
+
+using std::chrono::microseconds;
 
 constexpr int max_nested_tasks = 6;
 
@@ -21,17 +23,27 @@ std::uint64_t mix(std::uint64_t seed, std::uint64_t salt) {
   return r.next();
 }
 
-form_kind pick_form(rng& r, int depth) {
-  // Percentages; futures only at the top level (their setter thread is joined there).
+form_kind pick_form(rng& r, bool focus) {
+  // Percentages. Futures may appear at every level: a nested scenario's task owns its
+  // promises and joins its setter thread before it returns.
   const int u = r.between(0, 99);
-  if (u < 22) return form_kind::range;
-  if (u < 40) return form_kind::range_token;
-  if (u < 52) return form_kind::map;
-  if (u < 62) return form_kind::map_token;
-  if (u < 82 || depth > 0) return form_kind::variadic;
-  if (u < 88) return form_kind::ready_futures;
-  if (u < 92) return form_kind::shared_futures;
-  return form_kind::pending_futures;
+  if (focus) {
+    if (u < 60) return form_kind::mixed;
+    if (u < 80) return form_kind::mixed_futures;
+    if (u < 88) return form_kind::pending_futures;
+    if (u < 94) return form_kind::ready_futures;
+    return form_kind::shared_futures;
+  }
+  if (u < 20) return form_kind::range;
+  if (u < 36) return form_kind::range_token;
+  if (u < 47) return form_kind::map;
+  if (u < 56) return form_kind::map_token;
+  if (u < 74) return form_kind::variadic;
+  if (u < 79) return form_kind::ready_futures;
+  if (u < 82) return form_kind::shared_futures;
+  if (u < 86) return form_kind::pending_futures;
+  if (u < 95) return form_kind::mixed;
+  return form_kind::mixed_futures;
 }
 
 int pick_count(rng& r, int depth, int max_tasks) {
@@ -49,14 +61,76 @@ int pick_count(rng& r, int depth, int max_tasks) {
   return std::min(n, max_tasks);
 }
 
+/// How long a late future waits before it is set, or a callable of the mixed forms before
+/// it returns. Most delays are short (and shorter still outside the focus mode, to keep the
+/// fixed-seed runs' time); the focus mode adds the long ones that let a pool thread settle
+/// into waiting for a future while the rest of the call goes on.
+microseconds pick_delay(rng& r, bool focus, int zero_percent) {
+  const int u = r.between(0, 99);
+  if (u < zero_percent) return microseconds(0);
+  if (!focus) return microseconds(r.between(50, 1500));
+  if (u < zero_percent + (100 - zero_percent) / 2) return microseconds(r.between(100, 3000));
+  if (u < 92) return microseconds(r.between(5000, 30000));
+  return microseconds(r.between(40000, 100000));
+}
+
+/// Ready futures are the rarer kind: one that settles the call at once (any ready one for
+/// race) leaves the rest of the call nothing to do.
+input_kind pick_future_kind(rng& r, bool with_callables) {
+  const int u = r.between(0, 99);
+  if (u < 12) return input_kind::ready_future;
+  if (u < 55) return input_kind::late_future;
+  if (u < 80) return input_kind::never_future;
+  return with_callables ? input_kind::sibling_future : input_kind::late_future;
+}
+
+/// A future that is set only after the call returns can decide nothing: the call must be
+/// able to settle without it, and the SPEC gives the one rule per combinator (all_settled
+/// waits for every future; all settles on a rejection; any on a value; race on anything).
+/// On the inline executor the call runs its tasks one after another on the caller, where
+/// waiting for a future that only a later task (or the end of the call) sets cannot end;
+/// the SPEC leaves that open, so such futures become late ones there.
+void make_decidable(scenario& s) {
+  for (task_spec& t : s.tasks) {
+    const bool inline_exec = s.exec == exec_kind::inline_exec;
+    if ((t.input == input_kind::never_future &&
+         (inline_exec || s.comb == comb_kind::all_settled)) ||
+        (t.input == input_kind::sibling_future && inline_exec)) {
+      t.input = input_kind::late_future;
+      t.set_by = -1;
+    }
+  }
+  const auto decides = [&](const task_spec& t) {
+    if (t.input == input_kind::never_future) return false;
+    switch (s.comb) {
+      case comb_kind::all:
+        return t.error != error_kind::none;
+      case comb_kind::any:
+        return t.error == error_kind::none;
+      default:
+        return true;
+    }
+  };
+  if (std::none_of(s.tasks.begin(), s.tasks.end(), decides))
+    for (task_spec& t : s.tasks)
+      if (t.input == input_kind::never_future) t.input = input_kind::late_future;
+}
+
 scenario generate_at(std::uint64_t seed, int depth, const generator_options& opts) {
   rng r(seed);
   scenario s;
   s.seed = seed;
   s.depth = depth;
+  const bool focus = opts.focus_futures;
 
-  static constexpr exec_kind execs[] = {exec_kind::inline_exec, exec_kind::pool1, exec_kind::pool2,
-                                        exec_kind::elastic, exec_kind::default_exec};
+  static constexpr exec_kind execs[] = {exec_kind::inline_exec,  exec_kind::pool1,
+                                        exec_kind::pool2,        exec_kind::elastic,
+                                        exec_kind::default_exec, exec_kind::derived};
+  // The focus mode is about pool threads that wait for futures: mostly the small pools.
+  static constexpr exec_kind focus_execs[] = {
+      exec_kind::pool1,   exec_kind::pool1,        exec_kind::pool1,      exec_kind::pool2,
+      exec_kind::pool2,   exec_kind::pool2,        exec_kind::derived,    exec_kind::derived,
+      exec_kind::elastic, exec_kind::default_exec, exec_kind::inline_exec};
   static constexpr comb_kind combs[] = {comb_kind::all_settled, comb_kind::all, comb_kind::any,
                                         comb_kind::race};
   static constexpr value_kind values[] = {value_kind::int_value, value_kind::void_value,
@@ -68,21 +142,34 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
       variadic_shape::one_int,    variadic_shape::int_void_string,
       variadic_shape::mixed_five, variadic_shape::int_long_short,
       variadic_shape::four_void,  variadic_shape::two_move_only};
+  static constexpr mixed_shape mixes[] = {mixed_shape::f,    mixed_shape::ff,   mixed_shape::fc,
+                                          mixed_shape::cf,   mixed_shape::cfc,  mixed_shape::ffc,
+                                          mixed_shape::fcfc, mixed_shape::cffcf};
 
   // Draw every field even when an option overrides it, so that the rest of the scenario
   // stays the same with and without the override.
-  const exec_kind drawn_exec = pick(r, execs);
+  const exec_kind drawn_exec = focus ? pick(r, focus_execs) : pick(r, execs);
   s.exec = opts.exec.value_or(drawn_exec);
   s.comb = pick(r, combs);
-  s.form = pick_form(r, depth);
+  s.form = pick_form(r, focus);
   s.value = pick(r, values);
   const bool any_like = s.comb == comb_kind::any || s.comb == comb_kind::race;
   s.shape = any_like ? pick(r, any_shapes) : pick(r, all_shapes);
+  s.mix = pick(r, mixes);
 
   int n = pick_count(r, depth, opts.max_tasks);
+  const bool mixed_kinds = s.form == form_kind::mixed || s.form == form_kind::mixed_futures;
   switch (s.form) {
     case form_kind::variadic:
       n = arity(s.shape);
+      break;
+    case form_kind::mixed:
+      n = static_cast<int>(pattern_of(s.mix).size());
+      s.value = value_kind::int_value;
+      break;
+    case form_kind::mixed_futures:
+      n = std::min(n, focus ? 40 : 16);  // their kinds are the point, not their count
+      s.value = value_kind::int_value;
       break;
     case form_kind::ready_futures:
     case form_kind::shared_futures:
@@ -92,6 +179,7 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
     default:
       break;
   }
+  const std::string pattern = s.form == form_kind::mixed ? pattern_of(s.mix) : std::string();
 
   // How many tasks throw: none, a few, half, most or all of them.
   static constexpr double error_rates[] = {0.0, 0.0, 10.0, 50.0, 80.0, 100.0, 100.0};
@@ -106,23 +194,52 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
                                           error_kind::bad_alloc, error_kind::custom,
                                           error_kind::integer};
   const int max_nested = depth >= opts.max_depth ? 0 : (depth == 0 ? 3 : 2);
-  const double nest_rate = depth == 0 ? 8.0 : 15.0;
+  // The focus mode's calls have few callables: nest more often, so that calls with futures
+  // also run inside tasks on the pools they wait on.
+  const double nest_rate = focus ? 30.0 : (depth == 0 ? 8.0 : 15.0);
   int nested = 0;
 
   s.tasks.resize(static_cast<std::size_t>(n));
+  std::vector<int> callables;
   for (int i = 0; i < n; ++i) {
     task_spec& t = s.tasks[static_cast<std::size_t>(i)];
+    switch (s.form) {
+      case form_kind::ready_futures:
+      case form_kind::shared_futures:
+        t.input = input_kind::ready_future;
+        break;
+      case form_kind::pending_futures:
+        t.input = input_kind::late_future;
+        break;
+      case form_kind::mixed_futures:
+        t.input = pick_future_kind(r, false);
+        break;
+      case form_kind::mixed:
+        if (pattern[static_cast<std::size_t>(i)] == 'F')
+          t.input = pick_future_kind(r, pattern.find('C') != std::string::npos);
+        else
+          callables.push_back(i);
+        break;
+      default:
+        break;
+    }
     if (r.percent(error_rate)) t.error = pick(r, errors);
-    if (r.percent(latency_rate)) t.latency = std::chrono::microseconds(r.between(0, 2000));
-    const bool can_nest = s.form != form_kind::ready_futures &&
-                          s.form != form_kind::shared_futures &&
-                          s.form != form_kind::pending_futures;
-    if (can_nest && nested < max_nested && r.percent(nest_rate)) {
+    if (mixed_kinds)
+      t.latency = pick_delay(r, focus, t.input == input_kind::callable ? 45 : 15);
+    else if (r.percent(latency_rate))
+      t.latency = microseconds(r.between(0, 2000));
+    if (t.input == input_kind::callable && nested < max_nested && r.percent(nest_rate)) {
       ++nested;
       t.nested = std::make_shared<const scenario>(
           generate_at(mix(seed, static_cast<std::uint64_t>(i) + 1), depth + 1, opts));
     }
   }
+  // Each sibling future names the callable that sets it (drawn after every input, so that
+  // it may be a later one).
+  for (task_spec& t : s.tasks)
+    if (t.input == input_kind::sibling_future)
+      t.set_by = callables[static_cast<std::size_t>(r.next() % callables.size())];
+  make_decidable(s);
   return s;
 }
 
@@ -130,160 +247,6 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
 
 scenario generate(std::uint64_t seed, const generator_options& opts) {
   return generate_at(seed, 0, opts);
-}
-
-int arity(variadic_shape k) {
-  switch (k) {
-    case variadic_shape::one_int:
-      return 1;
-    case variadic_shape::int_void_string:
-      return 3;
-    case variadic_shape::mixed_five:
-      return 5;
-    case variadic_shape::int_long_short:
-      return 3;
-    case variadic_shape::four_void:
-      return 4;
-    case variadic_shape::two_move_only:
-      return 2;
-  }
-  return 0;
-}
-
-const char* name_of(exec_kind k) {
-  switch (k) {
-    case exec_kind::inline_exec:
-      return "inline";
-    case exec_kind::pool1:
-      return "pool1";
-    case exec_kind::pool2:
-      return "pool2";
-    case exec_kind::elastic:
-      return "elastic";
-    case exec_kind::default_exec:
-      return "default";
-  }
-  return "?";
-}
-
-const char* name_of(comb_kind k) {
-  switch (k) {
-    case comb_kind::all_settled:
-      return "all_settled";
-    case comb_kind::all:
-      return "all";
-    case comb_kind::any:
-      return "any";
-    case comb_kind::race:
-      return "race";
-  }
-  return "?";
-}
-
-const char* name_of(form_kind k) {
-  switch (k) {
-    case form_kind::range:
-      return "range";
-    case form_kind::range_token:
-      return "range(stop_token)";
-    case form_kind::map:
-      return "map";
-    case form_kind::map_token:
-      return "map(stop_token)";
-    case form_kind::variadic:
-      return "variadic";
-    case form_kind::ready_futures:
-      return "ready futures";
-    case form_kind::shared_futures:
-      return "ready shared_futures";
-    case form_kind::pending_futures:
-      return "pending futures";
-  }
-  return "?";
-}
-
-const char* name_of(value_kind k) {
-  switch (k) {
-    case value_kind::int_value:
-      return "int";
-    case value_kind::void_value:
-      return "void";
-    case value_kind::move_only:
-      return "unique_ptr<int>";
-    case value_kind::string_value:
-      return "string";
-  }
-  return "?";
-}
-
-const char* name_of(variadic_shape k) {
-  switch (k) {
-    case variadic_shape::one_int:
-      return "(int)";
-    case variadic_shape::int_void_string:
-      return "(int, void, string)";
-    case variadic_shape::mixed_five:
-      return "(unique_ptr<int>, int, void, string, int)";
-    case variadic_shape::int_long_short:
-      return "(int, long, short)";
-    case variadic_shape::four_void:
-      return "(void, void, void, void)";
-    case variadic_shape::two_move_only:
-      return "(unique_ptr<int>, unique_ptr<int>)";
-  }
-  return "?";
-}
-
-const char* name_of(error_kind k) {
-  switch (k) {
-    case error_kind::none:
-      return "ok";
-    case error_kind::runtime_error:
-      return "runtime_error";
-    case error_kind::out_of_range:
-      return "out_of_range";
-    case error_kind::bad_alloc:
-      return "bad_alloc";
-    case error_kind::custom:
-      return "custom_failure";
-    case error_kind::integer:
-      return "long long";
-  }
-  return "?";
-}
-
-std::optional<exec_kind> parse_exec(const std::string& name) {
-  for (exec_kind k : {exec_kind::inline_exec, exec_kind::pool1, exec_kind::pool2,
-                      exec_kind::elastic, exec_kind::default_exec})
-    if (name == name_of(k)) return k;
-  return std::nullopt;
-}
-
-std::string describe(const scenario& s) {
-  std::ostringstream out;
-  out << "{seed " << s.seed << ": " << name_of(s.comb) << " on " << name_of(s.exec) << ", "
-      << name_of(s.form) << " of ";
-  if (s.form == form_kind::variadic)
-    out << name_of(s.shape);
-  else
-    out << s.tasks.size() << " x " << name_of(s.value);
-  out << "; tasks:";
-  bool any_special = false;
-  for (std::size_t i = 0; i < s.tasks.size(); ++i) {
-    const task_spec& t = s.tasks[i];
-    if (t.error == error_kind::none && t.latency.count() == 0 && !t.nested) continue;
-    any_special = true;
-    out << " [" << i << ": " << name_of(t.error);
-    if (t.latency.count() != 0) out << " after " << t.latency.count() << "us";
-    if (t.nested) out << ", nested " << describe(*t.nested);
-    out << "]";
-  }
-  if (!any_special)
-    out << " all fulfil at once";
-  else
-    out << " (others fulfil at once)";
-  out << "}";
-  return out.str();
 }
 
 }  // namespace settle_stress

@@ -2,13 +2,24 @@
 // checks every outcome against an oracle computed from the scenario alone.
 //
 //   settle_stress_differential [--seed S] [--count N] [--threads T] [--exec NAME]
-//                              [--max-tasks M] [--max-depth D] [--time-limit SECONDS]
-//                              [--verbose]
+//                              [--max-tasks M] [--max-depth D] [--focus futures]
+//                              [--time-limit SECONDS] [--liveness-timeout SECONDS]
+//                              [--liveness-every N] [--verbose]
 //
 // Scenario k uses seed S + k. A failure prints the seed and the command that reruns just
 // that scenario. With --threads T, T threads run scenarios at once (on the pools shared by
 // all of them); --exec pins every level of every scenario to one executor
-// (inline, pool1, pool2, elastic, default).
+// (inline, pool1, pool2, elastic, default, derived). --focus futures generates only calls
+// with future inputs (late, never set during the call, set by a sibling task, mixed with
+// callables), mostly on the small pools and with longer delays.
+//
+// A scenario that runs longer than --time-limit is a hang: the run prints it and exits with
+// status 3. After each scenario, every pool it used must run a new task within
+// --liveness-timeout, or the scenario fails ("pool left parked"). The time limit defaults
+// to 20 s and the liveness timeout to 5 s; with --threads above 1, to 60 s and 20 s
+// (scenarios then queue behind each other's tasks on the shared pools). Scenarios with a
+// future not ready before the call are always checked; the others one seed in N
+// (--liveness-every, default 16; 1 checks every scenario).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +28,7 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -33,7 +45,9 @@ struct options {
   std::uint64_t seed = 1;
   long long count = 1000;
   int threads = 1;
-  int time_limit_seconds = 120;
+  int time_limit_seconds = 0;        // 0: the default for the thread count
+  int liveness_timeout_seconds = 0;  // 0: the default for the thread count
+  long long liveness_every = 16;
   bool verbose = false;
   generator_options gen;
 };
@@ -41,8 +55,9 @@ struct options {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "%s\nusage: settle_stress_differential [--seed S] [--count N] [--threads T]\n"
-               "         [--exec inline|pool1|pool2|elastic|default] [--max-tasks M]\n"
-               "         [--max-depth D] [--time-limit SECONDS] [--verbose]\n",
+               "         [--exec inline|pool1|pool2|elastic|default|derived] [--max-tasks M]\n"
+               "         [--max-depth D] [--focus futures] [--time-limit SECONDS]\n"
+               "         [--liveness-timeout SECONDS] [--liveness-every N] [--verbose]\n",
                why);
   std::exit(2);
 }
@@ -68,7 +83,15 @@ options parse(int argc, char** argv) {
         o.gen.max_depth = std::stoi(value());
       else if (arg == "--time-limit")
         o.time_limit_seconds = std::stoi(value());
-      else if (arg == "--verbose")
+      else if (arg == "--liveness-timeout")
+        o.liveness_timeout_seconds = std::stoi(value());
+      else if (arg == "--liveness-every")
+        o.liveness_every = std::stoll(value());
+      else if (arg == "--focus") {
+        const std::string what = value();
+        if (what != "futures") usage(("unknown focus " + what + " (known: futures)").c_str());
+        o.gen.focus_futures = true;
+      } else if (arg == "--verbose")
         o.verbose = true;
       else if (arg == "--exec") {
         const std::string name = value();
@@ -81,8 +104,10 @@ options parse(int argc, char** argv) {
     }
   }
   if (o.count < 0 || o.threads < 1 || o.gen.max_tasks < 0 || o.gen.max_depth < 0 ||
-      o.time_limit_seconds < 1)
-    usage("values must not be negative (threads and time limit at least 1)");
+      o.time_limit_seconds < 0 || o.liveness_timeout_seconds < 0 || o.liveness_every < 1)
+    usage("values must not be negative (threads and --liveness-every at least 1)");
+  if (o.time_limit_seconds == 0) o.time_limit_seconds = o.threads > 1 ? 60 : 20;
+  if (o.liveness_timeout_seconds == 0) o.liveness_timeout_seconds = o.threads > 1 ? 20 : 5;
   return o;
 }
 
@@ -92,11 +117,14 @@ std::string reproduce_command(const options& o, std::uint64_t seed) {
   if (o.gen.exec) cmd << " --exec " << name_of(*o.gen.exec);
   if (o.gen.max_tasks != generator_options{}.max_tasks) cmd << " --max-tasks " << o.gen.max_tasks;
   if (o.gen.max_depth != generator_options{}.max_depth) cmd << " --max-depth " << o.gen.max_depth;
+  if (o.gen.focus_futures) cmd << " --focus futures";
+  if (o.liveness_every != options{}.liveness_every) cmd << " --liveness-every " << o.liveness_every;
   return cmd.str();
 }
 
 /// Ends the process, naming the scenario, when one runs longer than the time limit: a
-/// hang becomes a failure with a seed instead of a CI timeout.
+/// hang becomes a failure with a seed instead of a CI timeout. It also watches the pools'
+/// destruction once every scenario has run.
 class hang_detector {
  public:
   hang_detector(const options& o, int threads)
@@ -117,6 +145,14 @@ class hang_detector {
     std::lock_guard lock(mutex_);
     active_[static_cast<std::size_t>(worker)].busy = false;
   }
+  void begin_teardown() {
+    std::lock_guard lock(mutex_);
+    teardown_since_ = clock_type::now();
+  }
+  void end_teardown() {
+    std::lock_guard lock(mutex_);
+    teardown_since_.reset();
+  }
 
  private:
   struct entry {
@@ -130,14 +166,26 @@ class hang_detector {
     while (!stopping_) {
       cv_.wait_for(lock, std::chrono::milliseconds(500));
       const auto now = clock_type::now();
+      if (teardown_since_ &&
+          now - *teardown_since_ >= std::chrono::seconds(opts_.time_limit_seconds)) {
+        std::fprintf(stderr,
+                     "\nHANG: every scenario ran, but destroying the pools (pool1, pool2, "
+                     "elastic, derived) did not finish within %d s.\n",
+                     opts_.time_limit_seconds);
+        std::fflush(stderr);
+        std::_Exit(3);
+      }
       for (const entry& e : active_) {
         if (!e.busy || now - e.since < std::chrono::seconds(opts_.time_limit_seconds)) continue;
         const scenario s = generate(e.seed, opts_.gen);
         std::fprintf(stderr,
                      "\nHANG: scenario seed %llu did not finish within %d s.\n  scenario: %s\n"
-                     "  reproduce: %s\n",
+                     "  reproduce: %s\n%s",
                      static_cast<unsigned long long>(e.seed), opts_.time_limit_seconds,
-                     describe(s).c_str(), reproduce_command(opts_, e.seed).c_str());
+                     describe(s).c_str(), reproduce_command(opts_, e.seed).c_str(),
+                     active_.size() > 1 ? "  (other scenarios shared its pools: one of them may "
+                                          "have left a pool thread waiting; rerun it alone)\n"
+                                        : "");
         std::fflush(stderr);
         std::_Exit(3);
       }
@@ -148,31 +196,18 @@ class hang_detector {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<entry> active_;
+  std::optional<clock_type::time_point> teardown_since_;
   bool stopping_ = false;
   std::thread thread_;  // last: starts once the members above exist
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const options opts = parse(argc, argv);
-
-  settle::thread_pool pool1(1);
-  settle::thread_pool pool2(2);
-  settle::pool_options elastic_options;
-  elastic_options.min_threads = 0;
-  elastic_options.max_threads = 4;
-  elastic_options.idle_timeout = std::chrono::milliseconds(5);
-  settle::thread_pool elastic(elastic_options);
-  const pools p{pool1, pool2, elastic};
-
+/// Runs the scenarios on `opts.threads` threads and prints the summary.
+void run_all(const options& opts, const pools& p, hang_detector& detector,
+             std::atomic<long long>& failed) {
   std::atomic<long long> next{0};
-  std::atomic<long long> failed{0};
   std::mutex print_mutex;
   const auto start = clock_type::now();
-
   {
-    hang_detector detector(opts, opts.threads);
     const auto worker = [&](int id) {
       for (;;) {
         const long long k = next.fetch_add(1);
@@ -209,13 +244,45 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   const statistics& st = stats();
   std::printf(
-      "settle differential: %lld scenarios (seeds %llu..%llu, %d thread(s)%s%s): %lld combinator "
-      "calls (%lld nested in tasks), %lld tasks run, %lld exceptions thrown, %.1f s\n",
+      "settle differential: %lld scenarios (seeds %llu..%llu, %d thread(s)%s%s%s): %lld "
+      "combinator calls (%lld nested in tasks), %lld tasks run, %lld future inputs (%lld set "
+      "by a sibling task), %lld exceptions thrown, %lld pool liveness checks, %.1f s\n",
       opts.count, static_cast<unsigned long long>(opts.seed),
       static_cast<unsigned long long>(opts.seed + static_cast<std::uint64_t>(opts.count)) - 1,
       opts.threads, opts.gen.exec ? ", executor " : "",
-      opts.gen.exec ? name_of(*opts.gen.exec) : "", st.calls.load(), st.nested_calls.load(),
-      st.tasks_run.load(), st.thrown.load(), seconds);
+      opts.gen.exec ? name_of(*opts.gen.exec) : "", opts.gen.focus_futures ? ", futures" : "",
+      st.calls.load(), st.nested_calls.load(), st.tasks_run.load(), st.futures.load(),
+      st.set_by_tasks.load(), st.thrown.load(), st.liveness_checks.load(), seconds);
   std::printf("%lld passed, %lld failed\n", opts.count - failed.load(), failed.load());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options opts = parse(argc, argv);
+  std::atomic<long long> failed{0};
+  // Made before the pools, so that it also watches their destruction.
+  hang_detector detector(opts, opts.threads);
+  {
+    settle::thread_pool pool1(1);
+    settle::thread_pool pool2(2);
+    settle::pool_options elastic_options;
+    elastic_options.min_threads = 0;
+    elastic_options.max_threads = 4;
+    elastic_options.idle_timeout = std::chrono::milliseconds(5);
+    settle::thread_pool elastic(elastic_options);
+    derived_pool derived(1);
+    const pools p{pool1,
+                  pool2,
+                  elastic,
+                  derived,
+                  std::chrono::seconds(opts.liveness_timeout_seconds),
+                  static_cast<std::uint64_t>(opts.liveness_every),
+                  opts.threads > 1};
+    run_all(opts, p, detector, failed);
+    detector.begin_teardown();
+  }
+  detector.end_teardown();
   return failed.load() == 0 ? 0 : 1;
 }

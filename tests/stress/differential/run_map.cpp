@@ -1,7 +1,7 @@
 // The map form: a range of indices and one function `R(int)` or `R(std::stop_token, int)`.
 #include <numeric>
 
-#include "differential/runner.hpp"
+#include "differential/oracle.hpp"
 
 namespace settle_stress {
 

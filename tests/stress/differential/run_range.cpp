@@ -1,5 +1,5 @@
 // The range form: a std::vector of task objects, each `R()` or `R(std::stop_token)`.
-#include "differential/runner.hpp"
+#include "differential/oracle.hpp"
 
 namespace settle_stress {
 

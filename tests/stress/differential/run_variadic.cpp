@@ -2,7 +2,7 @@
 // std::stop_token, the others take nothing, so one call mixes both kinds.
 #include <tuple>
 
-#include "differential/runner.hpp"
+#include "differential/oracle.hpp"
 
 namespace settle_stress {
 

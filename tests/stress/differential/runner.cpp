@@ -1,7 +1,8 @@
-// The non-template half of the runner: exceptions, the oracle's rules, dispatch by form.
+// The non-template half of the runner: exceptions, dispatch by form, the liveness check.
 #include "differential/runner.hpp"
 
 #include <algorithm>
+#include <future>
 #include <new>
 #include <stdexcept>
 #include <typeinfo>
@@ -12,22 +13,20 @@ namespace {
 
 std::atomic<std::uint64_t> next_call_id{1};
 
-std::string task_name(int index) { return "task " + std::to_string(index); }
-
-std::vector<int> tasks_where(const run_context& c, bool rejecting) {
-  std::vector<int> out;
-  for (int i = 0; i < c.size(); ++i)
-    if ((c.task(i).error != error_kind::none) == rejecting) out.push_back(i);
-  return out;
+/// The executors scenario `s` and its nested scenarios use.
+void collect_executors(const scenario& s, std::vector<exec_kind>& used) {
+  if (std::find(used.begin(), used.end(), s.exec) == used.end()) used.push_back(s.exec);
+  for (const task_spec& t : s.tasks)
+    if (t.nested) collect_executors(*t.nested, used);
 }
 
-/// The SPEC fixes the order in which tasks settle in two cases: the inline executor runs
-/// them one after another in argument order, and inputs already settled before the call
-/// are taken in index order (for `any` and `race`).
-bool order_is_determined(const run_context& c) {
-  if (c.s.form == form_kind::ready_futures || c.s.form == form_kind::shared_futures)
-    return c.s.comb == comb_kind::any || c.s.comb == comb_kind::race;
-  return c.has_bodies && c.s.exec == exec_kind::inline_exec;
+/// Whether scenario `s` or a nested one has a future that is not ready before its call.
+bool has_pending_future(const scenario& s) {
+  for (const task_spec& t : s.tasks) {
+    if (t.input != input_kind::callable && t.input != input_kind::ready_future) return true;
+    if (t.nested && has_pending_future(*t.nested)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -78,8 +77,56 @@ void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const st
     case form_kind::ready_futures:
     case form_kind::shared_futures:
     case form_kind::pending_futures:
+    case form_kind::mixed_futures:
       run_futures_form(c);
       break;
+    case form_kind::mixed:
+      run_mixed_form(c);
+      break;
+  }
+  // The scenario has set every future by now: a pool left waiting for one is free again,
+  // and runs the probe it did not run in time (else this is a hang, and reported as one).
+  for (std::future<int>& probe : c.late_probes) probe.wait();
+}
+
+void check_liveness(run_context& c) {
+  if (c.s.depth != 0) return;
+  if (!has_pending_future(c.s) && c.s.seed % c.pool.liveness_every != 0) return;
+  std::vector<exec_kind> used;
+  collect_executors(c.s, used);
+  for (exec_kind k : used) {
+    settle::thread_pool* pool = nullptr;
+    switch (k) {
+      case exec_kind::inline_exec:
+        break;
+      case exec_kind::pool1:
+        pool = &c.pool.pool1;
+        break;
+      case exec_kind::pool2:
+        pool = &c.pool.pool2;
+        break;
+      case exec_kind::elastic:
+        pool = &c.pool.elastic;
+        break;
+      case exec_kind::default_exec:
+        pool = &settle::default_executor();
+        break;
+      case exec_kind::derived:
+        pool = &c.pool.derived;
+        break;
+    }
+    if (pool == nullptr) continue;
+    stats().liveness_checks.fetch_add(1, std::memory_order_relaxed);
+    std::future<int> probe = pool->submit([] { return 1; });
+    if (probe.wait_for(c.pool.liveness_timeout) == std::future_status::ready) continue;
+    c.late_probes.push_back(std::move(probe));
+    c.log.add("pool left parked after scenario " + std::to_string(c.s.seed) + ": " + name_of(k) +
+              " did not run a new task within " + std::to_string(c.pool.liveness_timeout.count()) +
+              " ms of the call's return (a pool thread still waits for a future the call "
+              "no longer needs?)" +
+              (c.pool.shared ? "; other scenarios ran on the pool at the same time: rerun "
+                               "this one alone"
+                             : ""));
   }
 }
 
@@ -194,169 +241,6 @@ int index_of_number(const run_context& c, int number) {
   for (int i = 0; i < c.size(); ++i)
     if (value_of(c.s, i) == number) return i;
   return -1;
-}
-
-// ---- the oracle ---------------------------------------------------------------------------
-
-void check_structure(const run_context& c, bool returned) {
-  if (!c.has_bodies) return;
-  // Acquire pairs with each body's release on exit.
-  const int running = c.running.load(std::memory_order_acquire);
-  if (running != 0)
-    c.mismatch(std::string(returned ? "returned" : "threw") + " while " + std::to_string(running) +
-               " task(s) were still running");
-  const int n = c.size();
-  // On the inline executor the tasks run in order and the call decides at a known task:
-  // exactly the tasks up to it start. Elsewhere only "at most once" (and for all_settled,
-  // "every one") is fixed.
-  int last = n - 1;
-  if (c.s.exec == exec_kind::inline_exec) {
-    const auto first_where = [&](bool rejecting) {
-      for (int i = 0; i < n; ++i)
-        if ((c.task(i).error != error_kind::none) == rejecting) return i;
-      return n - 1;
-    };
-    switch (c.s.comb) {
-      case comb_kind::all_settled:
-        break;
-      case comb_kind::all:
-        last = first_where(true);
-        break;
-      case comb_kind::any:
-        last = first_where(false);
-        break;
-      case comb_kind::race:
-        last = 0;
-        break;
-    }
-  }
-  for (int i = 0; i < n; ++i) {
-    const int started = c.started[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
-    if (started > 1) c.mismatch(task_name(i) + " started " + std::to_string(started) + " times");
-    if (c.s.comb == comb_kind::all_settled && started != 1)
-      c.mismatch(task_name(i) + " never started, but all_settled runs every task");
-    if (c.s.exec == exec_kind::inline_exec) {
-      if (i <= last && started != 1)
-        c.mismatch(task_name(i) +
-                   " did not start on the inline executor before the call was decided at task " +
-                   std::to_string(last));
-      if (i > last && started != 0)
-        c.mismatch(task_name(i) + " started after the call was decided at task " +
-                   std::to_string(last) + " (not-yet-started tasks must not start)");
-    }
-  }
-}
-
-void check_all_outcome(const run_context& c, const std::exception_ptr& error) {
-  const std::vector<int> rejecting = tasks_where(c, true);
-  if (rejecting.empty()) {
-    if (error) c.mismatch("threw " + explain(error) + " although every task fulfils");
-    return;
-  }
-  if (!error) {
-    c.mismatch("returned although " + task_name(rejecting.front()) + " rejects");
-    return;
-  }
-  // Which rejection comes first in time is open on a pool unless there is only one.
-  if (rejecting.size() == 1 || order_is_determined(c)) {
-    const int expected = rejecting.front();
-    if (!reason_matches(c, error, expected))
-      c.mismatch("threw " + explain(error) + ", expected the exception of " + task_name(expected) +
-                 " (" + expected_description(c, expected) + ")");
-    return;
-  }
-  const bool legal = std::any_of(rejecting.begin(), rejecting.end(),
-                                 [&](int i) { return reason_matches(c, error, i); });
-  if (!legal) c.mismatch("threw " + explain(error) + ", which no rejected task threw");
-}
-
-void check_single_outcome(const run_context& c, bool returned, std::optional<int> number,
-                          const std::exception_ptr& error) {
-  const int n = c.size();
-  const bool determined = order_is_determined(c);
-  const std::vector<int> fulfilling = tasks_where(c, false);
-
-  const auto check_returned_value = [&](int expected_index) {
-    if (!number) return;  // void: nothing names the task
-    const int j = index_of_number(c, *number);
-    if (j < 0) {
-      c.mismatch("returned the value " + std::to_string(*number) + ", which no task produces");
-    } else if (c.task(j).error != error_kind::none) {
-      c.mismatch("returned the value of " + task_name(j) + ", which rejects");
-    } else if (expected_index >= 0 && j != expected_index) {
-      c.mismatch("returned the value of " + task_name(j) + ", expected that of " +
-                 task_name(expected_index));
-    }
-  };
-
-  if (c.s.comb == comb_kind::any) {
-    if (!fulfilling.empty()) {
-      if (!returned)
-        c.mismatch("threw " + explain(error) + " although " + task_name(fulfilling.front()) +
-                   " fulfils");
-      else
-        check_returned_value(determined ? fulfilling.front() : -1);
-      return;
-    }
-    if (returned) {
-      c.mismatch("returned although every task rejects");
-      return;
-    }
-    try {
-      std::rethrow_exception(error);
-    } catch (const settle::aggregate_error& e) {
-      if (e.reasons().size() != static_cast<std::size_t>(n)) {
-        c.mismatch("aggregate_error has " + std::to_string(e.reasons().size()) + " reasons for " +
-                   std::to_string(n) + " tasks");
-        return;
-      }
-      for (int i = 0; i < n; ++i)
-        if (!reason_matches(c, e.reasons()[static_cast<std::size_t>(i)], i))
-          c.mismatch("aggregate_error reason " + std::to_string(i) + " is " +
-                     explain(e.reasons()[static_cast<std::size_t>(i)]) + ", expected " +
-                     expected_description(c, i) + " (reasons must be in argument order)");
-    } catch (...) {
-      c.mismatch("threw " + explain(error) + ", expected settle::aggregate_error");
-    }
-    return;
-  }
-
-  // race
-  if (n == 0) {
-    bool is_empty_race = false;
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const settle::empty_race&) {
-        is_empty_race = true;
-      } catch (...) {
-      }
-    }
-    if (!is_empty_race)
-      c.mismatch(returned ? std::string("returned for no tasks, expected settle::empty_race")
-                          : "threw " + explain(error) + ", expected settle::empty_race");
-    return;
-  }
-  if (returned) {
-    if (fulfilling.empty())
-      c.mismatch("returned although every task rejects");
-    else if (determined && c.task(0).error != error_kind::none)
-      c.mismatch("returned a value, but task 0 settles first and rejects");
-    else
-      check_returned_value(determined ? 0 : -1);
-    return;
-  }
-  if (determined) {
-    if (!reason_matches(c, error, 0))
-      c.mismatch("threw " + explain(error) + ", but task 0 settles first" +
-                 (c.task(0).error == error_kind::none ? std::string(" and fulfils")
-                                                      : " with " + expected_description(c, 0)));
-    return;
-  }
-  bool legal = false;
-  for (int i = 0; i < n && !legal; ++i)
-    legal = c.task(i).error != error_kind::none && reason_matches(c, error, i);
-  if (!legal) c.mismatch("threw " + explain(error) + ", which no task threw");
 }
 
 }  // namespace settle_stress

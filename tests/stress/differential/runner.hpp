@@ -1,17 +1,13 @@
-// Running a scenario and checking its outcome against the oracle.
-//
-// The oracle knows nothing about how settle works inside: it reads the scenario (which
-// tasks throw what, which executor) and the rules of SPEC.md, and says which outcomes are
-// legal. Where the SPEC leaves the outcome open (which of several rejections `all` reports
-// on a pool, which task wins a race on a pool) it accepts every legal answer; where the
-// SPEC fixes it (the inline executor runs tasks one after another in argument order; ready
-// futures are taken in index order) it demands the one answer.
+// Running a scenario: the executors, the task bodies, calling a combinator and capturing
+// what it returned or threw. The oracle that judges the outcome is in oracle.hpp.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,18 +25,37 @@
 
 namespace settle_stress {
 
+/// A pool of a class derived from settle's: SPEC §3 promises nested calls on "a settle
+/// thread_pool" never deadlock, and a derived pool is one.
+struct derived_pool : settle::thread_pool {
+  using thread_pool::thread_pool;
+};
+
 struct pools {
   settle::thread_pool& pool1;
   settle::thread_pool& pool2;
   settle::thread_pool& elastic;
+  derived_pool& derived;
+  /// After a top-level scenario, each pool it used must run a new task within this time.
+  std::chrono::milliseconds liveness_timeout{5000};
+  /// Which scenarios get the check: those with a future that is not ready before the call
+  /// (the ones that can leave a pool thread waiting for it) always, the others when their
+  /// seed is a multiple of this (1: every scenario). A check costs a pool thread's wake-up.
+  std::uint64_t liveness_every = 16;
+  /// Other threads run scenarios on the same pools at once (--threads): a pool left parked
+  /// may be another scenario's doing.
+  bool shared = false;
 };
 
 /// Totals over the whole run (all threads), for the summary line.
 struct statistics {
-  std::atomic<long long> calls{0};         // combinator calls, nested ones included
-  std::atomic<long long> nested_calls{0};  // combinator calls made from inside a task
-  std::atomic<long long> tasks_run{0};     // task bodies that started
-  std::atomic<long long> thrown{0};        // exceptions thrown by task bodies or futures
+  std::atomic<long long> calls{0};            // combinator calls, nested ones included
+  std::atomic<long long> nested_calls{0};     // combinator calls made from inside a task
+  std::atomic<long long> tasks_run{0};        // task bodies that started
+  std::atomic<long long> thrown{0};           // exceptions thrown by task bodies or futures
+  std::atomic<long long> futures{0};          // future inputs
+  std::atomic<long long> set_by_tasks{0};     // futures set by a sibling task during the call
+  std::atomic<long long> liveness_checks{0};  // pools checked for a new task after a scenario
 };
 statistics& stats();
 
@@ -67,6 +82,8 @@ struct stopped_early {
   int index;
 };
 
+class future_inputs;
+
 /// Everything one combinator call of a scenario shares with its tasks.
 struct run_context {
   run_context(const scenario& sc, const pools& ps, mismatch_log& lg, std::string p);
@@ -79,6 +96,8 @@ struct run_context {
   bool has_bodies = true;  // false for futures: no task body runs, nothing is counted
   std::unique_ptr<std::atomic<int>[]> started;  // per task: how often its body started
   std::atomic<int> running{0};                  // task bodies between entry and exit
+  future_inputs* futures = nullptr;  // the promises behind the call's future inputs, if any
+  std::vector<std::future<int>> late_probes;  // liveness probes that had not run in time
 
   [[nodiscard]] int size() const { return static_cast<int>(s.tasks.size()); }
   [[nodiscard]] const task_spec& task(int i) const { return s.tasks[static_cast<std::size_t>(i)]; }
@@ -93,6 +112,17 @@ void run_range_form(run_context& c);
 void run_map_form(run_context& c);
 void run_variadic_form(run_context& c);
 void run_futures_form(run_context& c);
+void run_mixed_form(run_context& c);
+
+/// Sets the promise of every sibling future that task `index` sets (futures.cpp).
+void set_siblings(run_context& c, int index);
+
+/// After a top-level call has been checked, and before the futures it did not wait for are
+/// set: every pool the scenario used runs a new task promptly, so no pool thread was left
+/// waiting for a future (a never-set one would keep it forever). See `liveness_every`. A probe that
+/// did not run in time is kept in `c.late_probes`, and waited for once the scenario has set its
+/// futures.
+void check_liveness(run_context& c);
 
 // ---- exceptions ---------------------------------------------------------------------------
 
@@ -140,8 +170,8 @@ std::optional<int> number_of(const T& v) {
 // ---- task bodies --------------------------------------------------------------------------
 
 /// What every task of every form does: count itself, wait its latency (a stop-aware task
-/// wakes up early when its token is signalled), run its nested scenario, then throw its
-/// error or return its value.
+/// wakes up early when its token is signalled), set the futures of the call it is to set,
+/// run its nested scenario, then throw its error or return its value.
 template <class R>
 R task_body(run_context& c, int index, const std::stop_token* token) {
   c.started[static_cast<std::size_t>(index)].fetch_add(1, std::memory_order_relaxed);
@@ -165,6 +195,7 @@ R task_body(run_context& c, int index, const std::stop_token* token) {
       std::this_thread::sleep_for(t.latency);
     }
   }
+  if (c.futures != nullptr) set_siblings(c, index);
   if (t.nested) {
     stats().nested_calls.fetch_add(1, std::memory_order_relaxed);
     run_scenario(*t.nested, c.pool, c.log, c.path + " / task " + std::to_string(index));
@@ -267,6 +298,9 @@ void with_executor(run_context& c, Fn&& fn) {
       fn(ex);
       return;
     }
+    case exec_kind::derived:
+      fn(c.pool.derived);
+      return;
   }
 }
 
@@ -314,111 +348,6 @@ auto capture(F&& f) {
   return o;
 }
 
-// ---- the oracle ---------------------------------------------------------------------------
-
-/// After every call: no task body still running, none started twice, all_settled started
-/// every one; on the inline executor, exactly the tasks up to the deciding one started.
-void check_structure(const run_context& c, bool returned);
-
-/// One slot of all_settled: the right status, value or reason, and consistent observers.
-template <class T>
-void check_slot(const run_context& c, int index, const settle::settled<T>& r) {
-  const std::string where = "slot " + std::to_string(index);
-  const bool fulfilled = r.is_fulfilled();
-  if (fulfilled == r.is_rejected() || static_cast<bool>(r) != fulfilled ||
-      (r.status() == settle::status::fulfilled) != fulfilled ||
-      (r.reason() == nullptr) != fulfilled)
-    c.mismatch(where + ": status(), is_fulfilled(), is_rejected(), bool and reason() disagree");
-  const task_spec& t = c.task(index);
-  if (t.error == error_kind::none) {
-    if (!fulfilled) {
-      c.mismatch(where + ": expected fulfilled, got rejected with " + explain(r.reason()));
-      return;
-    }
-    if constexpr (!std::is_void_v<T>) {
-      const std::optional<int> n = number_of(r.value());
-      if (n != value_of(c.s, index))
-        c.mismatch(where + ": wrong value " + (n ? std::to_string(*n) : std::string("(none)")) +
-                   ", expected " + std::to_string(value_of(c.s, index)));
-    }
-    return;
-  }
-  if (fulfilled) {
-    c.mismatch(where + ": expected rejected with " + name_of(t.error) + ", got fulfilled");
-    return;
-  }
-  if (!reason_matches(c, r.reason(), index))
-    c.mismatch(where + ": expected " + expected_description(c, index) + " (" + name_of(t.error) +
-               "), got " + explain(r.reason()));
-  if (settle::describe(r.reason()) != expected_description(c, index))
-    c.mismatch(where + ": describe() says \"" + settle::describe(r.reason()) + "\", expected \"" +
-               expected_description(c, index) + "\"");
-  try {
-    if constexpr (std::is_void_v<T>)
-      r.value();
-    else
-      (void)r.value();
-    c.mismatch(where + ": value() of a rejected slot did not throw");
-  } catch (...) {
-    if (!reason_matches(c, std::current_exception(), index))
-      c.mismatch(where + ": value() threw " + explain(std::current_exception()));
-  }
-}
-
-/// `all`: a value per slot when no task rejects, else one rejected task's exception.
-void check_all_outcome(const run_context& c, const std::exception_ptr& error);
-/// One value of `all`'s result (monostate for void tasks).
-template <class V>
-void check_all_value(const run_context& c, int index, const V& v) {
-  if constexpr (!std::is_same_v<V, std::monostate>) {
-    const std::optional<int> n = number_of(v);
-    if (n != value_of(c.s, index))
-      c.mismatch("all: value " + std::to_string(index) + " is " +
-                 (n ? std::to_string(*n) : std::string("(none)")) + ", expected " +
-                 std::to_string(value_of(c.s, index)));
-  }
-}
-
-/// `any` and `race`: `number` is what the returned value carries (nothing for void).
-void check_single_outcome(const run_context& c, bool returned, std::optional<int> number,
-                          const std::exception_ptr& error);
-
-/// The checks every form makes on the outcome of a call of combinator C.
-template <comb_kind C, class Result, class PerValue>
-void check_outcome(run_context& c, const outcome<Result>& o, PerValue&& per_value) {
-  const bool returned = o.value.has_value();
-  if constexpr (C == comb_kind::all_settled) {
-    if (!returned)
-      c.mismatch("all_settled threw " + explain(o.error));
-    else
-      per_value(*o.value);
-  } else if constexpr (C == comb_kind::all) {
-    check_all_outcome(c, o.error);
-    if (returned) per_value(*o.value);
-  } else {
-    std::optional<int> number;
-    if (returned) number = number_of(*o.value);
-    check_single_outcome(c, returned, number, o.error);
-  }
-  check_structure(c, returned);
-}
-
-/// The per-slot checks of the range and map forms (all_settled and all).
-template <comb_kind C, class Vector>
-void check_range_values(const run_context& c, const Vector& v) {
-  if (v.size() != c.s.tasks.size()) {
-    c.mismatch("returned " + std::to_string(v.size()) + " results for " +
-               std::to_string(c.s.tasks.size()) + " tasks");
-    return;
-  }
-  for (int i = 0; i < c.size(); ++i) {
-    if constexpr (C == comb_kind::all_settled)
-      check_slot(c, i, v[static_cast<std::size_t>(i)]);
-    else
-      check_all_value(c, i, v[static_cast<std::size_t>(i)]);
-  }
-}
-
 /// Calls `run.template operator()<R, Token>()` with the scenario's result type `R` and
 /// whether its tasks take a `std::stop_token` (`token_form` names the form that does).
 template <class Run>
@@ -444,18 +373,6 @@ void with_value_type(const run_context& c, form_kind token_form, Run&& run) {
       typed.template operator()<std::string>();
       break;
   }
-}
-
-/// Runs `call<C>(ex, args...)` on the scenario's executor and combinator, and checks the
-/// outcome slot by slot as a range result.
-template <class... Args>
-void run_and_check_range(run_context& c, Args&... args) {
-  with_executor(c, [&](auto& ex) {
-    with_combinator(c, [&]<comb_kind C>() {
-      const auto o = capture([&] { return call<C>(ex, args...); });
-      check_outcome<C>(c, o, [&](const auto& result) { check_range_values<C>(c, result); });
-    });
-  });
 }
 
 }  // namespace settle_stress

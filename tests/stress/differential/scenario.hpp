@@ -13,20 +13,38 @@
 
 namespace settle_stress {
 
-enum class exec_kind : std::uint8_t { inline_exec, pool1, pool2, elastic, default_exec };
+/// `derived` is a one-thread pool of a class derived from settle::thread_pool: it must get
+/// everything settle's own pool gets (nested calls on it never deadlock, SPEC §3).
+enum class exec_kind : std::uint8_t { inline_exec, pool1, pool2, elastic, default_exec, derived };
 enum class comb_kind : std::uint8_t { all_settled, all, any, race };
 
 /// How the tasks are passed to the combinator.
 enum class form_kind : std::uint8_t {
-  range,           // a std::vector of callables taking no argument
-  range_token,     // a std::vector of callables taking a std::stop_token
-  map,             // a range of indices and fn(index)
-  map_token,       // a range of indices and fn(std::stop_token, index)
-  variadic,        // heterogeneous arguments; odd positions take a std::stop_token
-  ready_futures,   // std::future<int>, every one ready before the call
-  shared_futures,  // std::shared_future<int>, every one ready before the call
-  pending_futures  // std::future<int>, set by another thread while the call runs
+  range,            // a std::vector of callables taking no argument
+  range_token,      // a std::vector of callables taking a std::stop_token
+  map,              // a range of indices and fn(index)
+  map_token,        // a range of indices and fn(std::stop_token, index)
+  variadic,         // heterogeneous arguments; odd positions take a std::stop_token
+  ready_futures,    // std::future<int>, every one ready before the call
+  shared_futures,   // std::shared_future<int>, every one ready before the call
+  pending_futures,  // std::future<int>, set by another thread while the call runs
+  mixed_futures,    // std::future<int>, each of its own input_kind (no callables)
+  mixed             // variadic: std::future<int> arguments among callables (mixed_shape)
 };
+
+/// What one input of a call is. Callables run on the executor; futures are work the
+/// caller started, settled by someone else at a time the scenario chooses.
+enum class input_kind : std::uint8_t {
+  callable,
+  ready_future,   // settled before the call
+  late_future,    // settled by a setter thread `latency` after it starts, just before the call
+  never_future,   // settled only once the call has returned: it can decide nothing
+  sibling_future  // settled by the callable `set_by` of the same call, as it runs
+};
+
+/// The argument pattern of the mixed form: F a std::future<int>, C a callable returning
+/// int (taking a std::stop_token at odd positions, as in the variadic form).
+enum class mixed_shape : std::uint8_t { f, ff, fc, cf, cfc, ffc, fcfc, cffcf };
 
 /// The result type of the range and map forms.
 enum class value_kind : std::uint8_t { int_value, void_value, move_only, string_value };
@@ -55,8 +73,13 @@ enum class error_kind : std::uint8_t {
 struct scenario;
 
 struct task_spec {
+  input_kind input = input_kind::callable;
   error_kind error = error_kind::none;
+  /// A callable waits this long before it returns; a late future is set this long after
+  /// the setter thread starts.
   std::chrono::microseconds latency{0};
+  /// A sibling future: the index of the callable (same call) that sets it.
+  int set_by = -1;
   /// Run by the task (on the executor the nested scenario names) before it returns or
   /// throws; its own outcome is checked against its own oracle.
   std::shared_ptr<const scenario> nested;
@@ -70,13 +93,21 @@ struct scenario {
   form_kind form = form_kind::range;
   value_kind value = value_kind::int_value;
   variadic_shape shape = variadic_shape::one_int;
+  mixed_shape mix = mixed_shape::f;
   std::vector<task_spec> tasks;
+
+  [[nodiscard]] bool is_future(int i) const {
+    return tasks[static_cast<std::size_t>(i)].input != input_kind::callable;
+  }
 };
 
 struct generator_options {
   int max_tasks = 200;            // top-level scenarios have 1..max_tasks tasks (rarely 0)
   int max_depth = 2;              // nesting levels below the top-level scenario
   std::optional<exec_kind> exec;  // every level uses this executor when set
+  /// Only calls with future inputs (mixed with callables, late, never set, set by a
+  /// sibling), mostly on one- and two-thread pools, with longer delays.
+  bool focus_futures = false;
 };
 
 /// The scenario for `seed`. Deterministic: the same seed and options give the same scenario.
@@ -91,10 +122,14 @@ struct generator_options {
 [[nodiscard]] const char* name_of(value_kind k);
 [[nodiscard]] const char* name_of(variadic_shape k);
 [[nodiscard]] const char* name_of(error_kind k);
+[[nodiscard]] const char* name_of(input_kind k);
+[[nodiscard]] const char* name_of(mixed_shape k);
 [[nodiscard]] std::optional<exec_kind> parse_exec(const std::string& name);
 
 /// The number of tasks of the variadic shape.
 [[nodiscard]] int arity(variadic_shape k);
+/// The pattern of a mixed shape, one letter per argument: "FC" is (future, callable).
+[[nodiscard]] std::string pattern_of(mixed_shape k);
 
 /// The value task `index` of scenario `s` fulfils with (as int; other types convert it).
 /// Distinct per task within a scenario and small enough for `short`.

@@ -1,0 +1,122 @@
+/// @file detail/pool_supervisor.hpp
+/// The supervisor of an elastic `thread_pool`: it wakes idle threads and starts new ones
+/// when queued work stops draining, and joins the threads that retired. Included by
+/// thread_pool.hpp, whose private members it defines.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "settle/detail/os_thread.hpp"
+#include "settle/thread_pool.hpp"
+
+namespace settle {
+
+// The supervisor sleeps until an enqueue finds no idle thread to wake. It then watches
+// the queue: when no unit is taken for a stall interval while wanted units wait, the
+// threads are stuck (blocked, or on long work), so it
+// - wakes idle threads for the waiting units first (an enqueue wakes only a core's worth
+//   of them): an idle thread is never left asleep beside wanted work for longer than a
+//   stall interval;
+// - starts new threads only for busy threads the OS reports blocked: threads that compute
+//   would just share the same cores with new ones.
+inline void thread_pool::supervise() {
+  std::unique_lock lock(mutex_);
+  std::chrono::microseconds patience = stall_interval;
+  while (!stopping_) {
+    reap(lock);
+    if (queue_.empty() || (live_ >= max_ && idle_ <= wakeups_)) {
+      supervisor_dormant_ = true;
+      if (retires_ && live_ > min_)
+        supervisor_cv_.wait_for(lock, idle_timeout_ + std::chrono::milliseconds(1));  // to reap
+      else
+        supervisor_cv_.wait(lock);
+      supervisor_dormant_ = false;
+      continue;
+    }
+    if (live_ > 0) {
+      // Work is queued. Give the running threads a moment: if they take nothing from
+      // the queue meanwhile (and no woken thread is still on its way), they are stuck.
+      const std::size_t before = pops_;
+      supervisor_cv_.wait_for(lock, patience);
+      if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0 || starting_ > 0) {
+        patience = stall_interval;
+        continue;
+      }
+    }
+    // Only stale entries left: one thread gives their references back.
+    const std::size_t wanted = std::max<std::size_t>(wanted_items(max_), 1);
+    const std::size_t wake = std::min(wanted, idle_ - wakeups_);
+    wakeups_ += wake;
+    std::size_t grow = std::min(wanted - wake, max_ - live_);
+    // No thread busy: the threads there are (idle ones just woken, a spinning one, new
+    // ones still starting) will take the work; nothing says any is blocked.
+    if (grow != 0) grow = busy_ != 0 ? std::min(grow, blocked_of_busy(lock)) : live_ == 0 ? 1 : 0;
+    if (stopping_) break;
+    if (wake == 0 && grow == 0) {
+      // Threads computing: look again, but less and less often, so that a long
+      // CPU-bound phase is not slowed by the watching itself.
+      patience = std::min(patience * 2, max_patience);
+      continue;
+    }
+    patience = stall_interval;
+    lock.unlock();
+    for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
+    const bool started = spawn(grow);
+    lock.lock();
+    if (started) {
+      spawn_backoff_ = std::chrono::milliseconds(0);
+    } else {
+      // Out of threads (EAGAIN): the work stays queued, and the existing threads (or
+      // the destructor) still run it. Retry later, backing off, rather than spin.
+      using namespace std::chrono_literals;
+      spawn_backoff_ = std::clamp(spawn_backoff_ * 2, 1ms, max_spawn_backoff);
+      supervisor_cv_.wait_for(lock, spawn_backoff_, [this] { return stopping_; });
+    }
+  }
+}
+
+// How many of the busy threads are blocked. Where the OS says (Linux), a busy thread in
+// state 'R' computes; elsewhere every busy thread counts as blocked. Under mutex_, which
+// it releases while it reads /proc.
+inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lock) {
+  std::vector<int> ids;
+  for (const auto& w : workers_)
+    if (w->busy.load(std::memory_order_relaxed)) ids.push_back(w->os_id);
+  lock.unlock();
+  std::size_t running = 0;
+  for (int id : ids) running += detail::os_thread_running(id) ? 1 : 0;
+  lock.lock();
+  // None computing: every stuck unit may get a thread (the stalled queue says enough).
+  return running == 0 ? static_cast<std::size_t>(-1) : ids.size() - running;
+}
+
+// Starts `threads` threads; false when the OS refused one.
+inline bool thread_pool::spawn(std::size_t threads) noexcept {
+  for (std::size_t k = 0; k < threads; ++k) {
+    try {
+      spawn_one();
+    } catch (...) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Joins the workers that retired after their idle timeout.
+inline void thread_pool::reap(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::unique_ptr<worker>> done;
+  for (auto& w : workers_)
+    if (w->finished) done.push_back(std::move(w));
+  if (done.empty()) return;
+  std::erase(workers_, nullptr);
+  lock.unlock();
+  for (auto& w : done) w->thread.join();
+  lock.lock();
+}
+
+}  // namespace settle
