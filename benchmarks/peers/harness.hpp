@@ -52,21 +52,33 @@ struct options {
   int n = 0;
   long block_us = 0;
   long deadline_ms = 0;
+  int limit = 0;
 };
 
 struct config {
   std::vector<int> w1_sizes;
-  int w1_main = 0;  // the W1 size the targets and the summary use
-  std::vector<int> w3_counts{3, 5, 10, 100};
+  int w1_main = 0;                            // the W1 size the targets and the summary use
+  std::vector<int> w3_counts{3, 5, 10, 100};  // every peer; the W3 targets use these
+  std::vector<int> w3_wide_counts;            // only the peers that start every task at once
   microseconds block{};
   int w4_tasks = 8;
   microseconds w4_task{};
   milliseconds w5_deadline{};
+  // The call options (options_workloads.hpp).
+  int w6_tasks = 1000;
+  int w6_limit = 50;
+  microseconds w6_block{2000};
+  int w7_tasks = 10;
+  milliseconds w7_timeout{50};
+  int w8_tasks = 10;
+  int latency_repeat = 21;  // timed runs of W7 and W8 (no budget cuts them short)
+  int nr_repeat = 21;       // timed runs of each variant of the no-regression cells
   int repeat = 5;
   int min_runs = 3;                      // a slow cell still gets this many runs...
   clock_type::duration budget{};         // ...but no more once a peer has spent this long on it
   clock_type::duration sample_target{};  // fast operations are batched up to this length per sample
   int max_batch = 100'000;
+  bool alternate_order = false;  // reverse the peers' order every other round
 };
 
 inline bool wanted(const options& o, const std::string& workload) {
@@ -115,8 +127,9 @@ struct measurement {
   std::string peer_name;
   std::vector<double> samples;  // in where.unit
   int batch = 1;
-  long pool_threads_after = -1;  // the peer's pool thread count once the cell is done
-  std::string note;              // why there are no samples, or what went wrong
+  long pool_threads_before = -1;  // the peer's pool thread count before the cell
+  long pool_threads_after = -1;   // the peer's pool thread count once the cell is done
+  std::string note;               // why there are no samples, or what went wrong
   [[nodiscard]] bool ok() const { return note.empty() && !samples.empty(); }
   [[nodiscard]] peers::summary stats() const { return peers::summarize(samples); }
 };
@@ -138,6 +151,7 @@ inline std::vector<measurement> run_cell(const cell& c, std::vector<runner>& run
     s.r = &r;
     s.m.note = r.skip;
     s.active = r.skip.empty();
+    s.m.pool_threads_before = r.pool_threads ? r.pool_threads() : -1;
     states.push_back(std::move(s));
   }
 
@@ -183,14 +197,16 @@ inline std::vector<measurement> run_cell(const cell& c, std::vector<runner>& run
     }
   }
 
-  // Round robin: one sample of each peer in turn.
+  // Round robin: one sample of each peer in turn (in reverse order every other round
+  // when the configuration says so: no peer always runs first, or right after another).
   auto done = [&cfg](const state& s) {
     const auto n = static_cast<int>(s.m.samples.size());
     return n >= cfg.repeat || (n >= cfg.min_runs && s.spent >= cfg.budget);
   };
-  for (bool any = true; any;) {
+  for (bool any = true, reverse = false; any; reverse = cfg.alternate_order && !reverse) {
     any = false;
-    for (auto& s : states) {
+    for (std::size_t k = 0; k < states.size(); ++k) {
+      auto& s = states[reverse ? states.size() - 1 - k : k];
       if (!s.active || done(s)) {
         continue;
       }

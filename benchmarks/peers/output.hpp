@@ -3,6 +3,7 @@
 #define SETTLE_BENCHMARKS_PEERS_OUTPUT_HPP
 
 #include "harness.hpp"
+#include "options_report.hpp"
 #include "peers.hpp"
 #include "report.hpp"
 #include "results.hpp"
@@ -117,17 +118,19 @@ inline void print_text(const report& r, std::ostream& out) {
   if (wanted(r.opts, "W3")) {
     std::vector<std::string> labels;
     std::vector<std::string> heads;
-    for (int n : c.w3_counts) {
-      labels.push_back(w3_label(n));
-      heads.push_back(std::to_string(n) + " tasks");
+    for (const auto* counts : {&c.w3_counts, &c.w3_wide_counts}) {
+      for (int n : *counts) {
+        labels.push_back(w3_label(n));
+        heads.push_back(std::to_string(n) + " tasks");
+      }
     }
-    table(
-        "W3: N tasks that each block " +
-            peers::format_number(static_cast<double>(c.block.count()) / 1000) +
-            " ms (sleep_for), wall ms (ideal " +
-            peers::format_number(static_cast<double>(c.block.count()) / 1000) +
-            "); settle: variadic all_settled for 3, 5, 10 tasks, all_settled over a range for 100",
-        "W3", labels, heads);
+    table("W3: N tasks that each block " +
+              peers::format_number(static_cast<double>(c.block.count()) / 1000) +
+              " ms (sleep_for), wall ms (ideal " +
+              peers::format_number(static_cast<double>(c.block.count()) / 1000) +
+              "); settle: variadic all_settled for 3, 5, 10 tasks, all_settled over a range for "
+              "100 and more; over 100 tasks only the peers that start every task at once",
+          "W3", labels, heads);
   }
   if (wanted(r.opts, "W4")) {
     table("W4: " + w4_label(c) + " CPU tasks, wall ms and speedup over the sequential run (ideal " +
@@ -153,6 +156,7 @@ inline void print_text(const report& r, std::ostream& out) {
     peers::print_table(out, {"peer", "pool of 1", "pool of 2", "elastic / default", "pools used"},
                        rows);
   }
+  print_option_tables(r, out);
   if (wanted(r.opts, "W1") || wanted(r.opts, "W3")) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& id : r.peer_ids) {
@@ -276,6 +280,10 @@ inline void print_json(const report& r, std::ostream& out) {
   using peers::json_string;
   const auto& m = r.machine;
   const auto& c = r.cfg;
+  std::string wide;
+  for (int n : c.w3_wide_counts) {
+    wide += (wide.empty() ? "" : ", ") + std::to_string(n);
+  }
   out << "{\n  \"program\": \"settle_peers\",\n";
   out << "  \"machine\": {\"cores\": " << m.cores << ", \"cpu\": " << json_string(m.cpu)
       << ", \"system\": " << json_string(m.system) << ", \"compiler\": " << json_string(m.compiler)
@@ -288,7 +296,12 @@ inline void print_json(const report& r, std::ostream& out) {
       << ", \"pool_threads\": " << r.opts.threads
       << ", \"block_ms\": " << json_number(static_cast<double>(c.block.count()) / 1000)
       << ", \"cpu_task_ms\": " << json_number(static_cast<double>(c.w4_task.count()) / 1000)
-      << ", \"w5_deadline_ms\": " << c.w5_deadline.count()
+      << ", \"w5_deadline_ms\": " << c.w5_deadline.count() << ", \"w3_wide_counts\": [" << wide
+      << "], \"w6_tasks\": " << c.w6_tasks << ", \"w6_limit\": " << c.w6_limit
+      << ", \"w6_block_ms\": " << json_number(static_cast<double>(c.w6_block.count()) / 1000)
+      << ", \"w6_ideal_ms\": " << json_number(w6_ideal_ms(c)) << ", \"w7_tasks\": " << c.w7_tasks
+      << ", \"w7_timeout_ms\": " << c.w7_timeout.count() << ", \"w8_tasks\": " << c.w8_tasks
+      << ", \"latency_repeat\": " << c.latency_repeat << ", \"nr_repeat\": " << c.nr_repeat
       << ", \"tbb\": " << json_string(peers::tbb_version())
       << ", \"asio\": " << json_string(peers::asio_version()) << "},\n";
   out << "  \"results\": [";
@@ -308,7 +321,8 @@ inline void print_json(const report& r, std::ostream& out) {
       }
       out << "]";
     }
-    out << ", \"pool_threads_after\": " << x.pool_threads_after
+    out << ", \"pool_threads_before\": " << x.pool_threads_before
+        << ", \"pool_threads_after\": " << x.pool_threads_after
         << ", \"note\": " << json_string(x.note) << "}";
     first = false;
   }

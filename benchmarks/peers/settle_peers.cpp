@@ -1,10 +1,18 @@
-// settle_peers: settle's executor against its peers on five workloads.
+// settle_peers: settle's executor against its peers on five workloads, and settle's
+// call options (SPEC §5) on three more.
 //
 //   W1  N tiny tasks (each returns i * 2): ns per task, N from 10 to 1 000 000
 //   W2  3 tiny tasks, repeated: round trip
-//   W3  N tasks that each block 20 ms (sleep_for), N in {3, 5, 10, 100}: wall
+//   W3  N tasks that each block 20 ms (sleep_for), N in {3, 5, 10, 100}: wall; and
+//       N in {300, 1 000} on the peers that start every task at once
 //   W4  8 CPU tasks of 10 ms: speedup over running them one after another
 //   W5  tasks that wait on subtasks of their own pool: completes or deadlocks
+//   W6  1 000 tasks that block 2 ms under settle::limit(50): wall, peak running,
+//       threads; beside std::async + std::counting_semaphore, 50 threads by hand and
+//       one runner's chain of sleeps (the machine's floor)
+//   W7  10 tasks waiting on their stop token under settle::timeout(50 ms): wall
+//   W8  request_stop() on the caller's source (settle::stop_on) to the call's return
+//   NR  W1 and W2 with settle::options{} passed explicitly vs the plain forms
 //
 // Peers: settle's default executor and a fixed settle::thread_pool, one
 // std::async per task, a hand-written mutex/condvar pool (naive_pool.hpp),
@@ -14,239 +22,35 @@
 // Threads alive, peak RSS and the deadlock probe run in fresh child
 // processes (see child_process.hpp).
 //
-// Usage: settle_peers [--repeat N] [--quick] [--only W1,W3] [--peers a,b]
+// Usage: settle_peers [--repeat N] [--quick] [--only W1,W6] [--peers a,b]
 //                     [--threads N] [--json | --json=FILE]
 #include "child_process.hpp"
+#include "cli.hpp"
 #include "harness.hpp"
+#include "options_cells.hpp"
+#include "options_report.hpp"
 #include "output.hpp"
 #include "peers.hpp"
+#include "probes.hpp"
 #include "report.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <functional>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
 
 using namespace peers;
 using namespace std::chrono_literals;
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  std::string part;
-  while (std::getline(in, part, separator)) {
-    if (!part.empty()) {
-      parts.push_back(part);
-    }
-  }
-  return parts;
-}
-
-// ---------------------------------------------------------------------------
-// Options and the configuration they select.
-
-void usage(std::ostream& out) {
-  out << "usage: settle_peers [options]\n"
-         "  --repeat N      timed runs per cell (default 7, after one warm-up run)\n"
-         "  --quick         a few-seconds smoke run: small sizes, 2 ms blocking, 1 run\n"
-         "  --only W1,W3    run only these workloads (W1..W5)\n"
-         "  --peers a,b     run only these peers:";
-  for (const auto& id : peers::available_peers()) {
-    out << ' ' << id;
-  }
-  out << "\n"
-         "  --threads N     threads of the fixed pools (default: hardware_concurrency)\n"
-         "  --json          print JSON instead of the tables\n"
-         "  --json=FILE     also write JSON to FILE\n";
-}
-
-std::optional<options> parse(int argc, char** argv) {
-  options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        throw std::invalid_argument(arg + " needs a value");
-      }
-      return argv[++i];
-    };
-    if (arg == "--repeat") {
-      o.repeat = std::stoi(value());
-      o.repeat_given = true;
-      if (o.repeat < 1) {
-        throw std::invalid_argument("--repeat must be at least 1");
-      }
-    } else if (arg == "--quick") {
-      o.quick = true;
-    } else if (arg == "--json") {
-      o.json_stdout = true;
-    } else if (arg.rfind("--json=", 0) == 0) {
-      o.json_path = arg.substr(7);
-    } else if (arg == "--only") {
-      for (auto& w : split(value(), ',')) {
-        if (w.size() == 2 && (w[0] == 'w' || w[0] == 'W') && w[1] >= '1' && w[1] <= '5') {
-          o.only.insert(std::string("W") + w[1]);
-        } else {
-          throw std::invalid_argument("unknown workload " + w + " (expected W1..W5)");
-        }
-      }
-    } else if (arg == "--peers") {
-      o.peer_ids = split(value(), ',');
-    } else if (arg == "--threads") {
-      o.threads = static_cast<std::size_t>(std::stoul(value()));
-      if (o.threads == 0) {
-        throw std::invalid_argument("--threads must be at least 1");
-      }
-    } else if (arg == "--probe") {
-      o.probe = value();
-    } else if (arg == "--peer") {
-      o.probe_peer = value();
-    } else if (arg == "--shape") {
-      o.shape = value();
-    } else if (arg == "--n") {
-      o.n = std::stoi(value());
-    } else if (arg == "--block-us") {
-      o.block_us = std::stol(value());
-    } else if (arg == "--deadline-ms") {
-      o.deadline_ms = std::stol(value());
-    } else if (arg == "--help" || arg == "-h") {
-      usage(std::cout);
-      return std::nullopt;
-    } else {
-      throw std::invalid_argument("unknown option " + arg);
-    }
-  }
-  if (o.peer_ids.empty()) {
-    o.peer_ids = peers::available_peers();
-  }
-  for (const auto& id : o.peer_ids) {
-    const auto known = peers::available_peers();
-    if (std::find(known.begin(), known.end(), id) == known.end()) {
-      throw std::invalid_argument("unknown or not built peer " + id);
-    }
-  }
-  return o;
-}
-
-config make_config(const options& o) {
-  config c;
-  if (o.quick) {
-    c.w1_sizes = {10, 1000};
-    c.w1_main = 1000;
-    c.block = 2ms;
-    c.w4_task = 1ms;
-    c.w5_deadline = 2000ms;
-    c.repeat = o.repeat_given ? o.repeat : 1;
-    c.min_runs = 1;
-    c.budget = 200ms;
-    c.sample_target = 1ms;
-  } else {
-    c.w1_sizes = {10, 1000, 10'000, 100'000, 1'000'000};
-    c.w1_main = 10'000;
-    c.block = 20ms;
-    c.w4_task = 10ms;
-    c.w5_deadline = 2000ms;
-    c.repeat = o.repeat;
-    c.min_runs = std::min(3, o.repeat);
-    c.budget = 2s;
-    c.sample_target = 5ms;
-  }
-  return c;
-}
-
-std::optional<peers::nesting> parse_shape(const std::string& s) {
-  if (s == "1") return peers::nesting::one_thread;
-  if (s == "2") return peers::nesting::two_threads;
-  if (s == "elastic") return peers::nesting::elastic;
-  return std::nullopt;
-}
-
-// ---------------------------------------------------------------------------
-// Child-process probes. The child side prints "key value" lines.
-
-int probe_main(const options& o) {
-  auto p = peers::make_peer(o.probe_peer, o.threads);
-  if (!p) {
-    std::cerr << "settle_peers: unknown peer " << o.probe_peer << '\n';
-    return 2;
-  }
-  auto& out = std::cout;
-  if (o.probe == "threads") {
-    // Threads alive right after W1 in a process that ran nothing else.
-    out << "threads_before " << peers::proc_status("Threads") << '\n';
-    const auto sum = p->tiny(o.n);
-    const long threads = peers::proc_status("Threads");
-    out << "threads " << threads << '\n';
-    out << "pool_threads " << p->pool_threads() << '\n';
-    out << "checksum_ok "
-        << (sum == static_cast<std::uint64_t>(o.n) * static_cast<std::uint64_t>(o.n - 1)) << '\n';
-  } else if (o.probe == "rss") {
-    // Peak RSS of a process that ran only W3 with 100 tasks.
-    out << "rss_before_kb " << peers::proc_status("VmRSS") << '\n';
-    const auto start = clock_type::now();
-    const auto sum = p->blocking(100, microseconds(o.block_us));
-    out << "wall_ms " << to_ns(clock_type::now() - start) / 1e6 << '\n';
-    out << "hwm_kb " << peers::proc_status("VmHWM") << '\n';
-    out << "threads_after " << peers::proc_status("Threads") << '\n';
-    out << "pool_threads " << p->pool_threads() << '\n';
-    out << "checksum_ok " << (sum == 100) << '\n';
-  } else if (o.probe == "w5") {
-    const auto shape = parse_shape(o.shape);
-    if (!shape) {
-      std::cerr << "settle_peers: unknown shape " << o.shape << '\n';
-      return 2;
-    }
-    if (!p->supports(*shape)) {
-      out << "result n/a\n";
-      return 0;
-    }
-    const int outer = peers::outer_tasks(*shape, hardware_cores());
-    std::packaged_task<std::uint64_t()> job([&p, shape] { return p->nested(*shape); });
-    auto finished = job.get_future();
-    const auto start = clock_type::now();
-    std::thread worker(std::move(job));
-    if (finished.wait_for(milliseconds(o.deadline_ms)) != std::future_status::ready) {
-      // The pool's threads are all blocked: report, and leave without running
-      // any destructor (the pool's would wait forever).
-      out << "result deadlocks\n";
-      out << "waited_ms " << o.deadline_ms << '\n';
-      out.flush();
-      std::_Exit(0);
-    }
-    worker.join();
-    out << "ms " << to_ns(clock_type::now() - start) / 1e6 << '\n';
-    try {
-      const auto sum = finished.get();
-      out << "result "
-          << (sum == static_cast<std::uint64_t>(3 * outer) ? "completes" : "wrong result") << '\n';
-    } catch (const std::exception& e) {
-      out << "result throws " << e.what() << '\n';
-    }
-  } else {
-    std::cerr << "settle_peers: unknown probe " << o.probe << '\n';
-    return 2;
-  }
-  return 0;
-}
-
-std::vector<std::string> child_args(const options& o, const std::string& kind,
-                                    const std::string& peer_id) {
-  return {"--probe", kind, "--peer", peer_id, "--threads", std::to_string(o.threads)};
-}
 
 // ---------------------------------------------------------------------------
 
@@ -366,15 +170,50 @@ int run(const options& o) {
     append(std::move(speedups));
   }
 
-  // W3 last: it may leave an elastic pool with many idle threads behind.
+  // The call options, after the CPU work of W4 and before W3, which grows the default
+  // executor to hundreds of threads. W6 grows it to the limit; W7 and W8 then find
+  // their threads there.
+  // They run settle's default executor: only when it is among the peers.
+  const auto selected = [&r](const std::string& id) {
+    return std::find(r.peer_ids.begin(), r.peer_ids.end(), id) != r.peer_ids.end();
+  };
+  const bool settle_selected = selected("settle-default");
+  if (wanted(o, "W6") && settle_selected) {
+    run_w6(c, selected("std-async"), append);
+  }
+  if (wanted(o, "W7") && settle_selected) {
+    run_w7(c, append);
+  }
+  if (wanted(o, "W8") && settle_selected) {
+    run_w8(c, append);
+  }
+
+  // W3 last: it may leave an elastic pool with many idle threads behind. The wide sizes
+  // run only on the peers that start every task at once: a fixed pool of 2 would take
+  // N / 2 latencies (the 100 tasks already show it) and seconds per run.
   if (wanted(o, "W3")) {
-    for (int n : c.w3_counts) {
+    std::vector<int> counts = c.w3_counts;
+    counts.insert(counts.end(), c.w3_wide_counts.begin(), c.w3_wide_counts.end());
+    for (int n : counts) {
+      const bool wide = n > c.w3_counts.back();
       cell w{"W3", w3_label(n), "ms", 1e6, false, static_cast<std::uint64_t>(n)};
       const auto block = c.block;
       auto rs = runners([n, block](peers::peer& p) { return p.blocking(n, block); },
-                        [n](peers::peer& p) { return p.blocking(n, microseconds(1000)); }, {});
+                        [n](peers::peer& p) { return p.blocking(n, microseconds(1000)); },
+                        [wide](const peers::peer& p) {
+                          return wide && p.id() != "settle-default" && p.id() != "std-async"
+                                     ? std::string("skipped (fixed pool)")
+                                     : std::string();
+                        });
       append(run_cell(w, rs, c));
     }
+  }
+
+  // The plain forms of W1 and W2 beside the same calls with settle::options{}, last:
+  // on a loaded machine, back-to-back calls of tiny tasks can make the default executor
+  // grow (see the process threads table), which must not reach the cells above.
+  if (wanted(o, "NR") && settle_selected) {
+    run_nr(c, append);
   }
 
   // The timed pools are no longer needed; the probes run in fresh processes.
@@ -389,6 +228,16 @@ int run(const options& o) {
       r.probes.push_back(
           {"threads", id, r.peer_names[id], "", peers::finish(child, clock_type::now() + 120s)});
     }
+  }
+  if (wanted(o, "W6") && settle_selected) {
+    std::cerr << "  threads right after W6 (child process)\n";
+    auto args = child_args(o, "w6", "settle-default");
+    args.insert(args.end(),
+                {"--n", std::to_string(c.w6_tasks), "--limit", std::to_string(c.w6_limit),
+                 "--block-us", std::to_string(c.w6_block.count())});
+    auto child = peers::spawn_self(args);
+    r.probes.push_back({"w6", "settle-default", "settle default_executor()", "",
+                        peers::finish(child, clock_type::now() + 120s)});
   }
   if (wanted(o, "W5")) {
     // All at once: a deadlocked child just sleeps until its own deadline.
@@ -433,6 +282,7 @@ int run(const options& o) {
     r.machine.others_share = total > 0 ? std::clamp(others / total, 0.0, 1.0) : 0.0;
   }
   evaluate_targets(r);
+  evaluate_option_targets(r);
 
   if (!o.json_stdout) {
     print_text(r, std::cout);
@@ -459,8 +309,10 @@ int run(const options& o) {
   }
   for (const auto& p : r.probes) {
     const bool settle_peer = p.peer_id.rfind("settle", 0) == 0;
-    if (!p.result.ok() || (settle_peer && p.kind == "w5" && p.result.get("result") != "completes" &&
-                           p.result.get("result") != "n/a")) {
+    if (!p.result.ok() ||
+        (settle_peer && p.kind == "w5" && p.result.get("result") != "completes" &&
+         p.result.get("result") != "n/a") ||
+        (p.kind == "w6" && p.result.get("checksum_ok") != "1")) {
       std::cerr << "settle_peers: probe " << p.kind << ' ' << p.peer_id << ' ' << p.shape << ": "
                 << p.result.status << ' ' << p.result.get("result") << '\n';
       failed = failed || settle_peer || !p.result.ok();

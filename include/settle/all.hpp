@@ -30,7 +30,7 @@ struct all_rule {
 
   template <class... Stored>
   static auto collect(group<all_rule, tuple_storage<Stored...>>& g) {
-    if (g.winner() != no_slot) rethrow_winner(g);
+    rethrow_if_decided(g);
     return std::apply(
         [](auto&... s) {
           return std::tuple<value_or_monostate_t<typename slot<Stored>::result_type>...>(
@@ -42,7 +42,7 @@ struct all_rule {
   template <class Stored, class Shared, bool Stable>
   static auto collect(group<all_rule, vector_storage<Stored, Shared, Stable>>& g) {
     using result_type = typename slot<Stored>::result_type;
-    if (g.winner() != no_slot) rethrow_winner(g);
+    rethrow_if_decided(g);
     std::vector<value_or_monostate_t<result_type>> out;
     out.reserve(g.storage().size());
     for_each_slot(g.storage(), [&](auto& s) { out.push_back(take_value<result_type>(s)); });

@@ -18,6 +18,7 @@ struct any_rule {
 
   template <class Value, class Group>
   static Value first_value(Group& g) {
+    if (g.winner() == expired_slot) std::rethrow_exception(g.expiry_reason());
     if (g.winner() != no_slot) return winner_value<Value>(g);
     std::vector<std::exception_ptr> reasons;
     reasons.reserve(g.storage().size());

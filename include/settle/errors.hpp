@@ -31,12 +31,23 @@ class aggregate_error : public std::exception {
 };
 
 /// The reason of a task that was never started: `all`, `any` or `race` settled before
-/// it began, or its executor destroyed it without running it.
+/// it began, or its executor destroyed it without running it; and of every task not
+/// settled when the caller's stop token (`settle::stop_on`) was signalled.
 class cancelled : public std::exception {
  public:
   [[nodiscard]] const char* what() const noexcept override {
     return "settle::cancelled: the task was not started because its result was no longer "
            "needed";
+  }
+};
+
+/// The reason when a call's deadline (`settle::timeout`, `settle::deadline`) passed before
+/// it settled: the reason of every task that had not settled by then, and what `all`,
+/// `any` and `race` throw. A `cancelled`, so code that handles "no result" handles both.
+class timed_out : public cancelled {
+ public:
+  [[nodiscard]] const char* what() const noexcept override {
+    return "settle::timed_out: the call's deadline passed before the task settled";
   }
 };
 

@@ -16,6 +16,7 @@ struct race_rule {
 
   template <class Value, class Group>
   static Value first_outcome(Group& g) {
+    if (g.winner() == expired_slot) std::rethrow_exception(g.expiry_reason());
     if (g.winner() == no_slot) throw empty_race();  // only empty input has no winner
     return winner_value<Value>(g);
   }

@@ -7,6 +7,7 @@
 #include "settle/any.hpp"
 #include "settle/errors.hpp"
 #include "settle/executor.hpp"
+#include "settle/options.hpp"
 #include "settle/race.hpp"
 #include "settle/settled.hpp"
 #include "settle/task.hpp"

@@ -218,8 +218,7 @@ class thread_pool {
       // Nobody idle to take the new work: the supervisor decides whether the pool
       // must grow (it only does when the queue stops draining). With a thread
       // spinning, that thread asks when it takes the entry.
-      wake_supervisor =
-          spinning_ == 0 && wake < units && elastic_ && supervisor_dormant_;
+      wake_supervisor = spinning_ == 0 && wake < units && elastic_ && supervisor_dormant_;
     }
     for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
     if (wake_supervisor) supervisor_cv_.notify_one();
@@ -315,10 +314,10 @@ class thread_pool {
   bool elastic_ = false;  // may grow: has a supervisor (set once, before any thread starts)
   bool retires_ = true;   // threads above min_ exit after idle_timeout_
   std::chrono::milliseconds idle_timeout_{0};
-  std::size_t live_ = 0;     // threads started and not retired
+  std::size_t live_ = 0;      // threads started and not retired
   std::size_t starting_ = 0;  // threads spawned that have not yet looked at the queue
-  std::size_t idle_ = 0;     // threads waiting for work
-  std::size_t wakeups_ = 0;  // notifications sent to idle threads and not yet taken
+  std::size_t idle_ = 0;      // threads waiting for work
+  std::size_t wakeups_ = 0;   // notifications sent to idle threads and not yet taken
   // How many idle threads one enqueue may wake. Elastic pools wake a core's worth and
   // leave the rest to the supervisor, which wakes more once the queue stalls: so a burst
   // of short CPU-bound work does not wake every idle thread a blocking burst left behind.
@@ -328,7 +327,7 @@ class thread_pool {
   bool stopping_ = false;  // destructor started: drain, then exit
   bool closed_ = false;    // drained: execute refuses
   bool supervisor_dormant_ = false;
-  std::size_t spinning_ = 0;  // threads spinning before they sleep (at most one)
+  std::size_t spinning_ = 0;     // threads spinning before they sleep (at most one)
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
 };
 

@@ -1,7 +1,7 @@
 /// @file detail/combinator.hpp
-/// The four call forms every combinator offers (variadic, range of tasks, map over a
-/// range; each with or without an executor), written once. A combinator is this
-/// function object with a rule: when its group settles and what it returns.
+/// The call forms every combinator offers (variadic, range of tasks, map over a range; each
+/// with or without an executor, and with or without options), written once. A combinator
+/// is this function object with a rule: when its group settles and what it returns.
 #pragma once
 
 #include <concepts>
@@ -15,6 +15,7 @@
 
 #include "settle/detail/group.hpp"
 #include "settle/executor.hpp"
+#include "settle/options.hpp"
 #include "settle/task.hpp"
 #include "settle/thread_pool.hpp"
 
@@ -103,11 +104,11 @@ class map_task {
 };
 
 template <class Rule, class Ex, class Collect, class... Ts>
-decltype(auto) run_variadic(Ex& ex, Collect collect, Ts&&... tasks) {
+decltype(auto) run_variadic(Ex& ex, options opts, Collect collect, Ts&&... tasks) {
   using group_type = group<Rule, tuple_storage<stored_task_t<Ts>...>>;
   // If copying a task throws, nothing has started yet and the exception propagates.
   group_handle<group_type> g(new group_type(std::forward<Ts>(tasks)...));
-  g->prepare();
+  g->prepare(std::move(opts));
   g->launch_and_wait(ex);
   return collect(*g);
 }
@@ -115,7 +116,8 @@ decltype(auto) run_variadic(Ex& ex, Collect collect, Ts&&... tasks) {
 // A single-pass range of unknown size goes into a deque, so that no element is moved
 // again when the storage grows; any other range is counted first and reserved for.
 template <class Rg>
-inline constexpr bool stable_slots = !std::ranges::sized_range<Rg> && !std::ranges::forward_range<Rg>;
+inline constexpr bool stable_slots =
+    !std::ranges::sized_range<Rg> && !std::ranges::forward_range<Rg>;
 
 template <class Storage, class Rg, class Add>
 void fill(Storage& storage, Rg& range, Add add) {
@@ -128,7 +130,7 @@ void fill(Storage& storage, Rg& range, Add add) {
 }
 
 template <class Rule, class Ex, class Collect, class Rg>
-decltype(auto) run_range(Ex& ex, Collect collect, Rg&& range) {
+decltype(auto) run_range(Ex& ex, options opts, Collect collect, Rg&& range) {
   using group_type = group<Rule, vector_storage<stored_task_t<range_task_arg_t<Rg>>, std::monostate,
                                                 stable_slots<std::remove_reference_t<Rg>>>>;
   group_handle<group_type> g(new group_type());
@@ -139,13 +141,13 @@ decltype(auto) run_range(Ex& ex, Collect collect, Rg&& range) {
     else
       storage.add(*it);
   });
-  g->prepare();
+  g->prepare(std::move(opts));
   g->launch_and_wait(ex);
   return collect(*g);
 }
 
 template <class Rule, class Ex, class Collect, class Rg, class Fn>
-decltype(auto) run_map(Ex& ex, Collect collect, Rg&& range, Fn&& fn) {
+decltype(auto) run_map(Ex& ex, options opts, Collect collect, Rg&& range, Fn&& fn) {
   using fn_type = std::decay_t<Fn>;
   using ref = std::ranges::range_reference_t<Rg>;
   using task_type =
@@ -155,7 +157,7 @@ decltype(auto) run_map(Ex& ex, Collect collect, Rg&& range, Fn&& fn) {
   group_handle<group_type> g(new group_type(std::forward<Fn>(fn)));
   auto& storage = g->storage();
   fill(storage, range, [&](auto& it) { storage.add(&*storage.shared, *it); });
-  g->prepare();
+  g->prepare(std::move(opts));
   g->launch_and_wait(ex);
   return collect(*g);
 }
@@ -168,101 +170,136 @@ struct collect_fn {
   }
 };
 
-/// The range and map forms, shared by every combinator.
+/// Call options (`settle::options`), the optional argument after the executor.
+template <class O>
+concept call_options = std::same_as<std::remove_cvref_t<O>, options>;
+
+/// The range and map forms, shared by every combinator. Each comes four ways: with or
+/// without a leading executor, with or without options after it; the shorter ones mean
+/// `default_executor()` and `options{}`.
 template <class Rule>
 struct range_forms {
-  /// A range of tasks, on the default executor.
+  /// A range of tasks.
   template <class Rg>
     requires task_range<Rg>
   [[nodiscard]] auto operator()(Rg&& range) const {
-    return (*this)(default_executor(), std::forward<Rg>(range));
+    return (*this)(default_executor(), options{}, std::forward<Rg>(range));
   }
-
-  /// A range of tasks, on `ex`.
   template <class Ex, class Rg>
     requires executor<std::remove_reference_t<Ex>> && task_range<Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range) const {
-    return run_range<Rule>(ex, collect_fn<Rule>{}, std::forward<Rg>(range));
+    return (*this)(ex, options{}, std::forward<Rg>(range));
+  }
+  template <class O, class Rg>
+    requires call_options<O> && task_range<Rg>
+  [[nodiscard]] auto operator()(O&& opts, Rg&& range) const {
+    return (*this)(default_executor(), std::forward<O>(opts), std::forward<Rg>(range));
+  }
+  template <class Ex, class O, class Rg>
+    requires executor<std::remove_reference_t<Ex>> && call_options<O> && task_range<Rg>
+  [[nodiscard]] auto operator()(Ex&& ex, O&& opts, Rg&& range) const {
+    return run_range<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
+                           std::forward<Rg>(range));
   }
 
-  /// `fn` over each element of a range, on the default executor.
+  /// `fn` over each element of a range.
   template <class Rg, class Fn>
     requires map_function<Fn, Rg>
   [[nodiscard]] auto operator()(Rg&& range, Fn&& fn) const {
-    return (*this)(default_executor(), std::forward<Rg>(range), std::forward<Fn>(fn));
+    return (*this)(default_executor(), options{}, std::forward<Rg>(range), std::forward<Fn>(fn));
   }
-
-  /// `fn` over each element of a range, on `ex`.
   template <class Ex, class Rg, class Fn>
     requires executor<std::remove_reference_t<Ex>> && map_function<Fn, Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range, Fn&& fn) const {
-    return run_map<Rule>(ex, collect_fn<Rule>{}, std::forward<Rg>(range), std::forward<Fn>(fn));
+    return (*this)(ex, options{}, std::forward<Rg>(range), std::forward<Fn>(fn));
+  }
+  template <class O, class Rg, class Fn>
+    requires call_options<O> && map_function<Fn, Rg>
+  [[nodiscard]] auto operator()(O&& opts, Rg&& range, Fn&& fn) const {
+    return (*this)(default_executor(), std::forward<O>(opts), std::forward<Rg>(range),
+                   std::forward<Fn>(fn));
+  }
+  template <class Ex, class O, class Rg, class Fn>
+    requires executor<std::remove_reference_t<Ex>> && call_options<O> && map_function<Fn, Rg>
+  [[nodiscard]] auto operator()(Ex&& ex, O&& opts, Rg&& range, Fn&& fn) const {
+    return run_map<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
+                         std::forward<Rg>(range), std::forward<Fn>(fn));
   }
 };
 
-/// `all_settled` and `all`: the call forms of SPEC §3 for `Rule`, which provides
-/// `settles_on(status)` (does a slot settling this way settle the whole group?) and
-/// `collect(group&)`.
-template <class Rule>
-struct combinator : range_forms<Rule> {
+/// Tasks for a variadic form: `any` and `race` (`OneValue`) return one value for them
+/// all, so their results need a common type.
+template <bool OneValue, class T0, class... Ts>
+concept variadic_tasks =
+    tasks<T0, Ts...> && (!OneValue || have_common_result<task_result_t<T0>, task_result_t<Ts>...>);
+
+/// The variadic forms of SPEC §3 and §5 for `Rule`, four ways like the range forms. `Rule`
+/// provides `settles_on(status)` (does a slot settling this way settle the whole group?)
+/// and `collect(group&)`. With no tasks, `all_settled()` and `all()` return an empty tuple;
+/// `any()` and `race()` (`OneValue`) have nothing to return and do not compile. The
+/// trailing packs keep these overloads from hiding the range forms' ones of the same
+/// arity, which clang 14 would do despite the constraints.
+template <class Rule, bool OneValue>
+struct variadic_forms : range_forms<Rule> {
   using range_forms<Rule>::operator();
 
-  /// No tasks: an empty tuple at once.
-  [[nodiscard]] auto operator()() const { return (*this)(default_executor()); }
-
-  /// No tasks, on `ex`: an empty tuple at once. (The empty pack keeps this from hiding
-  /// the range form `(Rg&&)` of the base, which clang 14 would do despite the constraints.)
-  template <class Ex, class... None>
-    requires executor<std::remove_reference_t<Ex>> && (sizeof...(None) == 0)
-  [[nodiscard]] auto operator()(Ex&& ex, None&&...) const {
-    return run_variadic<Rule>(ex, collect_fn<Rule>{});
-  }
-
-  /// Variadic, on the default executor.
-  template <class T0, class... Ts>
-    requires tasks<T0, Ts...>
-  [[nodiscard]] auto operator()(T0&& task0, Ts&&... tasks) const {
-    return (*this)(default_executor(), std::forward<T0>(task0), std::forward<Ts>(tasks)...);
-  }
-
-  /// Variadic, on `ex`.
-  template <class Ex, class T0, class... Ts>
-    requires executor<std::remove_reference_t<Ex>> && tasks<T0, Ts...>
-  [[nodiscard]] auto operator()(Ex&& ex, T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<T0>(task0),
-                              std::forward<Ts>(tasks)...);
-  }
-};
-
-/// One or more tasks whose results have a common type: what `any` and `race` return.
-template <class T0, class... Ts>
-concept tasks_with_common_result =
-    tasks<T0, Ts...> && have_common_result<task_result_t<T0>, task_result_t<Ts>...>;
-
-/// `any` and `race`: as `combinator`, but the variadic forms return one value, so they
-/// need at least one task and a common result type.
-template <class Rule>
-struct first_combinator : range_forms<Rule> {
-  using range_forms<Rule>::operator();
-
-  /// No tasks: there is no value to return, so this does not compile.
   template <class... Ts>
-    requires(sizeof...(Ts) == 0) && have_common_result<Ts...>
-  void operator()(Ts&&...) const = delete;
+    requires(sizeof...(Ts) == 0) && (!OneValue || have_common_result<Ts...>)
+  [[nodiscard]] auto operator()(Ts&&...) const {
+    return run_variadic<Rule>(default_executor(), options{}, collect_fn<Rule>{});
+  }
+  template <class Ex, class... None>
+    requires(!OneValue) && executor<std::remove_reference_t<Ex>> && (sizeof...(None) == 0)
+  [[nodiscard]] auto operator()(Ex&& ex, None&&...) const {
+    return run_variadic<Rule>(ex, options{}, collect_fn<Rule>{});
+  }
+  template <class O, class... None>
+    requires(!OneValue) && call_options<O> && (sizeof...(None) == 0)
+  [[nodiscard]] auto operator()(O&& opts, None&&...) const {
+    return run_variadic<Rule>(default_executor(), options(std::forward<O>(opts)),
+                              collect_fn<Rule>{});
+  }
+  template <class Ex, class O, class... None>
+    requires(!OneValue) && executor<std::remove_reference_t<Ex>> && call_options<O> &&
+            (sizeof...(None) == 0)
+  [[nodiscard]] auto operator()(Ex&& ex, O&& opts, None&&...) const {
+    return run_variadic<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{});
+  }
 
   template <class T0, class... Ts>
-    requires tasks_with_common_result<T0, Ts...>
+    requires variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(T0&& task0, Ts&&... tasks) const {
-    return (*this)(default_executor(), std::forward<T0>(task0), std::forward<Ts>(tasks)...);
+    return run_variadic<Rule>(default_executor(), options{}, collect_fn<Rule>{},
+                              std::forward<T0>(task0), std::forward<Ts>(tasks)...);
   }
-
   template <class Ex, class T0, class... Ts>
-    requires executor<std::remove_reference_t<Ex>> && tasks_with_common_result<T0, Ts...>
+    requires executor<std::remove_reference_t<Ex>> && variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(Ex&& ex, T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, collect_fn<Rule>{}, std::forward<T0>(task0),
+    return run_variadic<Rule>(ex, options{}, collect_fn<Rule>{}, std::forward<T0>(task0),
                               std::forward<Ts>(tasks)...);
   }
+  template <class O, class T0, class... Ts>
+    requires call_options<O> && variadic_tasks<OneValue, T0, Ts...>
+  [[nodiscard]] auto operator()(O&& opts, T0&& task0, Ts&&... tasks) const {
+    return run_variadic<Rule>(default_executor(), options(std::forward<O>(opts)),
+                              collect_fn<Rule>{}, std::forward<T0>(task0),
+                              std::forward<Ts>(tasks)...);
+  }
+  template <class Ex, class O, class T0, class... Ts>
+    requires executor<std::remove_reference_t<Ex>> && call_options<O> &&
+             variadic_tasks<OneValue, T0, Ts...>
+  [[nodiscard]] auto operator()(Ex&& ex, O&& opts, T0&& task0, Ts&&... tasks) const {
+    return run_variadic<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
+                              std::forward<T0>(task0), std::forward<Ts>(tasks)...);
+  }
 };
+
+/// `all_settled` and `all`.
+template <class Rule>
+using combinator = variadic_forms<Rule, false>;
+/// `any` and `race`: one value for many tasks.
+template <class Rule>
+using first_combinator = variadic_forms<Rule, true>;
 
 /// Calls `f(slot)` for every slot in order: the collectors' loop, for both storages.
 template <class... Stored, class F>
@@ -274,10 +311,12 @@ void for_each_slot(vector_storage<Stored, Shared, Stable>& storage, F&& f) {
   for (auto& s : storage.slots) f(s);
 }
 
-/// Rethrows the winning slot's reason.
+/// Rethrows the winning slot's reason, or the expiry's, if the group settled early.
 template <class Group>
-void rethrow_winner(Group& g) {
-  g.storage().visit(g.winner(), [](auto& s) { std::rethrow_exception(s.result->reason()); });
+void rethrow_if_decided(Group& g) {
+  if (g.winner() == expired_slot) std::rethrow_exception(g.expiry_reason());
+  if (g.winner() != no_slot)
+    g.storage().visit(g.winner(), [](auto& s) { std::rethrow_exception(s.result->reason()); });
 }
 
 /// The winning slot's value, converted to `Value` (or nothing for `void`); rethrows

@@ -3,13 +3,14 @@
 /// executor and collected when the group's rule says it has settled.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <stop_token>
 #include <thread>
 #include <type_traits>
@@ -19,6 +20,7 @@
 #include "settle/detail/watcher.hpp"
 #include "settle/errors.hpp"
 #include "settle/executor.hpp"
+#include "settle/options.hpp"
 #include "settle/settled.hpp"
 #include "settle/thread_pool.hpp"
 
@@ -40,13 +42,21 @@ inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
   }();
   return *pool;
 }
+/// `winner_` when the call's deadline passed, or the caller's token was signalled, first.
+inline constexpr std::size_t expired_slot = no_slot - 2;
+
+/// The life of a slot, in `Storage::claims`. Each slot is claimed exactly once
+/// (`unclaimed` -> `running`) by whoever gets to it first: a pool thread or the executor's
+/// job, the waiting caller helping on a settle pool, the watcher that sees a future ready,
+/// or the thread that settles the group early and cancels what has not started.
+enum slot_state : std::uint8_t {
+  unclaimed = 0,
+  running = 1,
+  final_state = 2,      // its outcome is final (tracked only when the call may expire)
+  expired_running = 3,  // the call expired while it ran: its outcome will be the expiry's
+};
 
 /// The shared state of one combinator call.
-///
-/// Each slot is claimed exactly once (an atomic exchange), by whoever gets to it first:
-/// a pool thread or the executor's job, the waiting caller helping on a settle pool, the
-/// thread that sees a future ready, or the thread that settles the group early and
-/// cancels what has not started.
 ///
 /// Callables run on the executor (and on the helping caller). Futures never do: a thread
 /// blocked in `get()` could be the one thread a pool has, or the caller, while the
@@ -55,9 +65,10 @@ inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
 ///
 /// Completion is counted cppcoro-style: `outstanding_` starts at (callables) + 1; the
 /// extra unit is released once, when the group settles (every slot settled, or the rule
-/// decided early, with every unstarted slot cancelled). The call returns when it reaches
-/// zero: the group has settled and no callable it started is still running. Futures are
-/// never waited for beyond the group's settling: they count in `remaining_` only.
+/// decided early, or the call expired, with every unstarted slot settled). The call returns
+/// when it reaches zero: the group has settled and no callable it started is still
+/// running. A future holds a unit only while the watcher settles it, so that nothing is
+/// written or reported after the call returns; futures are never waited for otherwise.
 template <class Rule, class Storage>
 class group {
  public:
@@ -65,49 +76,60 @@ class group {
   explicit group(Args&&... args) : storage_(std::forward<Args>(args)...) {}
 
   /// Must be called once the slots are in place, before `launch_and_wait`.
-  void prepare() {
+  void prepare(options&& opts) {
     const std::size_t n = storage_.size();
     callables_ = storage_.callables_in(0, n);
     remaining_.store(n, std::memory_order_relaxed);
     outstanding_.store(callables_ + 1, std::memory_order_relaxed);
     helper_end_.store(n, std::memory_order_relaxed);
     if constexpr (Storage::any_stop_aware) stop_ = std::stop_source{};
+    take_options(std::move(opts));
     prepared_ = true;
     if (n == 0) settle_group();
   }
 
   Storage& storage() noexcept { return storage_; }
 
-  /// Index of the slot that settled the group early, or `no_slot`.
+  /// Index of the slot that settled the group early, `expired_slot`, or `no_slot`.
   [[nodiscard]] std::size_t winner() const noexcept {
     return winner_.load(std::memory_order_acquire);
   }
+  /// The reason every slot the expiry settled holds (`timed_out` or `cancelled`).
+  [[nodiscard]] const std::exception_ptr& expiry_reason() const noexcept { return expiry_; }
 
   /// Hands every task to `ex` (futures to the watcher), helps when `ex` is a settle
   /// pool, and waits until the group has settled and every callable has returned.
   template <class Ex>
   void launch_and_wait(Ex& ex) noexcept {
-    if constexpr (Storage::any_future) start_futures();
-    if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>) {
-      launch_on_pool(ex);
-    } else {
-      for (std::size_t i = 0; i < storage_.size() && !decided(); ++i)
-        if (!storage_.is_future(i) && !claimed(i)) launch_one(ex, i);
+    constexpr bool sequential = std::is_same_v<std::remove_cv_t<Ex>, inline_executor>;
+    arm(!sequential);
+    if constexpr (Storage::any_future) {
+      if (!decided()) start_futures();
     }
+    if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>)
+      launch_on_pool(ex);
+    else if constexpr (sequential) {
+      launch_all(ex);
+      // The tasks have run on this thread; pending futures are left: now the deadline and
+      // the caller's token may reach them as they pass.
+      if constexpr (Storage::any_future) arm(true);
+    }
+    else
+      launch_on_executor(ex);
     wait();
+    disarm();
   }
 
-  /// Destroys the outcomes the caller did not take, on the caller's thread. A future's
-  /// outcome may still be written by the watcher while its slot is unsettled, so those
-  /// are left to the group's last owner unless every slot has settled.
+  /// Destroys the outcomes the caller did not take, on the caller's thread: once the call
+  /// has returned, nothing writes an outcome any more.
   void discard_results() noexcept {
-    if (prepared_) {
-      const bool all_final = remaining_.load(std::memory_order_acquire) == 0;
+    if (prepared_)
       for (std::size_t i = 0; i < storage_.size(); ++i)
-        if (all_final || !storage_.is_future(i)) storage_.visit(i, [](auto& s) { s.result.reset(); });
-    }
-    // Shared state (a map's function) is used only by callables, all returned by now.
+        storage_.visit(i, [](auto& s) { s.result.reset(); });
+    // Shared state (a map's function) is used only by callables, all returned by now;
+    // `on_settled` by threads the call waited for. Both go now, like every callable.
     if constexpr (requires { storage_.shared.reset(); }) storage_.shared.reset();
+    on_settled_ = nullptr;
   }
 
   void add_refs(std::size_t n) noexcept {
@@ -124,12 +146,13 @@ class group {
     return winner_.load(std::memory_order_acquire) != no_slot;
   }
   [[nodiscard]] bool claimed(std::size_t i) const noexcept {
-    return storage_.claims[i].load(std::memory_order_relaxed);
+    return storage_.claims[i].load(std::memory_order_relaxed) != unclaimed;
   }
   [[nodiscard]] bool claim(std::size_t i) noexcept {
     // acq_rel: the claimer must see the slot as constructed, and later claim attempts
     // see it taken.
-    return !storage_.claims[i].exchange(true, std::memory_order_acq_rel);
+    std::uint8_t expected = unclaimed;
+    return storage_.claims[i].compare_exchange_strong(expected, running, std::memory_order_acq_rel);
   }
 
   /// Slots settled by one thread and not yet counted down: a thread that runs many
@@ -154,15 +177,18 @@ class group {
     count_down(t);
   }
 
-  // As above, but leaves the count in `t` for the caller to count down later.
+  // As above, but leaves the count in `t` for the caller to count down later. The
+  // deadline and the caller's token are also looked at here, before and after the task:
+  // that is all `inline_executor` gets, and it makes the others' expiry more precise.
   void run_claimed(std::size_t i, tally& t) noexcept {
+    check_expiry();
     if (decided()) {
-      reject_claimed(i, std::make_exception_ptr(cancelled{}), t);
+      reject_claimed(i, unstarted_reason(), t);
       return;
     }
     storage_.visit(i, [&](auto& s) { s.run(stop_.get_token()); });
-    judge(i);
-    t.add(!storage_.is_future(i));
+    check_expiry();
+    finish(i, t);
   }
 
   void cancel_claimed(std::size_t i, std::exception_ptr reason) noexcept {
@@ -174,29 +200,48 @@ class group {
   // Settles a slot this thread has claimed as rejected with `reason`, without running it.
   void reject_claimed(std::size_t i, std::exception_ptr reason, tally& t) noexcept {
     storage_.visit(i, [&](auto& s) { s.reject(std::move(reason)); });
-    judge(i);
-    t.add(!storage_.is_future(i));
+    finish(i, t);
   }
 
-  // Slot i has its outcome: apply the rule.
-  void judge(std::size_t i) noexcept {
+  // Slot i, claimed by this thread, has its outcome: make it final (the expiry's, if the
+  // call expired while it ran), report it, apply the rule.
+  void finish(std::size_t i, tally& t) noexcept {
+    // Only a call with a deadline or a caller's token can expire: the others skip this
+    // exchange (it would cost every tiny task a second atomic operation).
+    std::uint8_t state = running;
+    // acq_rel: a failed exchange acquires the expiry's reason.
+    if (may_expire_ && !storage_.claims[i].compare_exchange_strong(state, final_state,
+                                                                   std::memory_order_acq_rel)) {
+      storage_.visit(i, [&](auto& s) { s.replace_outcome(expiry_); });
+      storage_.claims[i].store(final_state, std::memory_order_release);
+    }
     bool rejected = false;
     storage_.visit(i, [&](auto& s) { rejected = s.result->is_rejected(); });
-    if (Rule::settles_on(rejected ? status::rejected : status::fulfilled)) {
+    const status st = rejected ? status::rejected : status::fulfilled;
+    if (on_settled_) on_settled_(i, st);  // noexcept context: a throw terminates
+    if (Rule::settles_on(st)) {
       std::size_t expected = no_slot;
       // The first slot (in time) that meets the rule wins; acq_rel publishes its
       // outcome to whoever reads `winner_`.
       if (winner_.compare_exchange_strong(expected, i, std::memory_order_acq_rel)) settle_early();
     }
+    t.add(!storage_.is_future(i));
   }
 
   void count_down(const tally& t) noexcept {
     if (t.settled != 0 && remaining_.fetch_sub(t.settled, std::memory_order_acq_rel) == t.settled)
       settle_group();
-    if (t.callables != 0) release_outstanding(t.callables);
+    if (t.callables != 0) {
+      // Launch first: the caller may return (and its executor go) once counted down.
+      if (limited_launch_) launch_more(t.callables);
+      release_outstanding(t.callables);
+    }
   }
 
-  void settle_early() noexcept {
+  // The rule decided (or the call expired): signal the running tasks, and settle every
+  // slot nobody has claimed with `reason` before the group's extra unit is released, so
+  // that when the caller wakes no outcome is being written except by threads it waits for.
+  void settle_early(std::exception_ptr reason = nullptr) noexcept {
     // Stop callbacks and destructors of cancelled tasks are user code: never on the
     // watcher's thread (when a future won, or a deadline passed). A thread of the
     // notifier pool does it; the group's extra unit, still held, keeps the call waiting
@@ -204,8 +249,8 @@ class group {
     if (watcher::on_this_thread()) {
       add_refs(1);
       try {
-        notifier().execute([this]() noexcept {
-          settle_early_here();
+        notifier().execute([this, reason]() noexcept {
+          settle_early_here(reason);
           release();
         });
         return;
@@ -213,19 +258,21 @@ class group {
         refs_.fetch_sub(1, std::memory_order_relaxed);  // refused: do it here after all
       }
     }
-    settle_early_here();
+    settle_early_here(std::move(reason));
   }
 
-  void settle_early_here() noexcept {
+  void settle_early_here(std::exception_ptr reason) noexcept {
     stop_.request_stop();  // tokens of running tasks (a no-op when no task takes one)
-    // Every slot nobody has claimed is settled `cancelled` before the group's extra unit
-    // is released: when the caller wakes, no outcome is being written any more except
-    // by threads it still waits for (and futures' watchers, see `discard_results`).
     tally t;
     for (std::size_t j = 0; j < storage_.size(); ++j)
-      if (claim(j)) reject_claimed(j, std::make_exception_ptr(cancelled{}), t);
+      if (claim(j)) reject_claimed(j, reason ? reason : std::make_exception_ptr(cancelled{}), t);
     count_down(t);
     settle_group();
+  }
+
+  // The reason of a slot that was never started because the group had decided.
+  [[nodiscard]] std::exception_ptr unstarted_reason() const {
+    return winner() == expired_slot ? expiry_ : std::make_exception_ptr(cancelled{});
   }
 
   void settle_group() noexcept {
@@ -239,6 +286,15 @@ class group {
       done_.store(1, std::memory_order_release);
       done_.notify_all();
     }
+  }
+
+  // Takes a unit of `outstanding_` unless the call is over (it is zero): a thread that
+  // is not waited for otherwise (the watcher, an expiry) holds one while it writes.
+  [[nodiscard]] bool enter() noexcept {
+    std::size_t n = outstanding_.load(std::memory_order_relaxed);
+    while (n != 0)
+      if (outstanding_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    return false;
   }
 
   void wait() noexcept {
@@ -255,141 +311,45 @@ class group {
   static constexpr int spin_polls = 4000;
   static constexpr int yield_polls = 16;
 
-  // --- futures: settled when ready, never waited on by a thread the call needs -------
-  // (detail/group_futures.hpp)
+  // --- futures: settled when ready, never waited on (detail/group_futures.hpp) -------
 
   void finish_future(std::size_t i) noexcept;
   void start_futures() noexcept;
   static watch_node::clock::time_point poll_futures(watch_node& node,
                                                     watch_node::clock::time_point now) noexcept;
 
-  // --- settle's own pool: one entry, taken by as many threads as it can use ----------
+  // --- call options: deadline, caller's token, limit (detail/group_options.hpp) -------
 
-  // A pool thread took `units` units of this group's entry: it runs unclaimed callables
-  // from the front until there are none, then gives the units (one reference each) back.
-  static void run_units(void* context, std::size_t units) noexcept {
-    auto* self = static_cast<group*>(context);
-    self->work_from_front();
-    self->release(units);
-  }
+  void take_options(options&& opts);
+  void arm(bool watch_deadline) noexcept;
+  void disarm() noexcept;
+  void check_expiry() noexcept;
+  void expire(std::exception_ptr reason) noexcept;
+  static watch_node::clock::time_point poll_deadline(watch_node& node,
+                                                     watch_node::clock::time_point now) noexcept;
+  [[nodiscard]] bool take_permit() noexcept;
+  void return_permit() noexcept;
 
-  // How many more threads the entry could keep busy: the callables between the pool's
-  // cursor and the first one the helping caller has claimed from the back.
-  static std::size_t demand(void* context) noexcept {
-    const auto* self = static_cast<const group*>(context);
-    const std::size_t next = self->cursor_.load(std::memory_order_relaxed);
-    const std::size_t end = self->helper_end_.load(std::memory_order_relaxed);
-    return self->decided() || next >= end ? 0 : storage_type::callables_in(next, end);
-  }
-
-  void work_from_front() noexcept {
-    const std::size_t n = storage_.size();
-    tally t;
-    while (!decided()) {
-      const std::size_t i = cursor_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n) break;
-      if (storage_.is_future(i)) continue;
-      // Only the caller claims callables ahead of the cursor, from the back (or the
-      // group settled early): from a claimed one on, every callable is taken.
-      if (!claim(i)) break;
-      run_claimed(i, t);
-    }
-    count_down(t);
-  }
-
-  void launch_on_pool(thread_pool& pool) noexcept {
-    const std::size_t n = storage_.size();
-    if (callables_ != 0 && !decided()) {
-      add_refs(callables_);
-      try {
-        pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, callables_);
-      } catch (...) {
-        const auto reason = std::current_exception();
-        refs_.fetch_sub(callables_, std::memory_order_relaxed);  // the caller still holds one
-        for (std::size_t i = 0; i < n; ++i)
-          if (!storage_.is_future(i) && claim(i)) cancel_claimed(i, reason);
-      }
-    }
-    // Help: run our own not-yet-started callables here instead of only sleeping. This is
-    // what makes a combinator called from a pool task safe on any pool size, and keeps
-    // short fan-outs off the wake-up path. From the back, so that the caller and the
-    // pool's threads (which go from the front) rarely contend for the same slot; a slot
-    // a pool thread has claimed means every slot before it is taken too.
-    tally t;
-    for (std::size_t i = n; i-- > 0 && !decided();) {
-      if (storage_.is_future(i)) continue;
-      if (!claim(i)) break;
-      helper_end_.store(i, std::memory_order_relaxed);
-      run_claimed(i, t);
-    }
-    count_down(t);
-    // Every callable is claimed now: the group's entry is stale. Take back what no pool
-    // thread took, so that the pool has nothing of ours to look at or wake up for.
-    cursor_.store(n, std::memory_order_relaxed);
-    if (callables_ != 0) {
-      if (const std::size_t units = pool_access::withdraw(pool, this)) release(units);
-    }
-  }
-
-  // --- any other executor: one job per callable --------------------------------------
-
-  // A job owns one reference. Run, it claims its slot; destroyed unrun (the executor
-  // dropped it), it settles its slot `cancelled` so that nothing waits forever.
-  class job {
-   public:
-    job(group* g, std::size_t i) noexcept : group_(g), index_(i) {}
-    job(job&& other) noexcept
-        : group_(std::exchange(other.group_, nullptr)), index_(other.index_) {}
-    job& operator=(job&&) = delete;
-    ~job() {
-      if (group_ != nullptr) {
-        group_->dropped(index_);
-        group_->release();
-      }
-    }
-    void operator()() noexcept {
-      if (group* g = std::exchange(group_, nullptr)) {
-        if (g->claim(index_)) g->run_claimed(index_);
-        g->release();
-      }
-    }
-
-   private:
-    group* group_;
-    std::size_t index_;
+  struct on_caller_stop {
+    group* self;
+    void operator()() const noexcept { self->expire(std::make_exception_ptr(cancelled{})); }
   };
 
-  // While `execute` runs for slot i, `submitting_` holds i. A job dropped inside that
-  // call leaves the verdict to the submitter (who may still see `execute` throw, and
-  // then the slot's reason is that exception); a job dropped later settles itself.
-  static constexpr std::size_t dropped_in_submit = no_slot - 1;
+  // --- launching: settle's pool, inline, other executors (detail/group_launch.hpp) ----
 
-  void dropped(std::size_t i) noexcept {
-    std::size_t expected = i;
-    if (submitting_.compare_exchange_strong(expected, dropped_in_submit, std::memory_order_acq_rel))
-      return;
-    if (claim(i)) cancel_claimed(i, std::make_exception_ptr(cancelled{}));
-  }
-
+  static void run_units(void* context, std::size_t units) noexcept;
+  static std::size_t demand(void* context) noexcept;
+  void work_from_front() noexcept;
+  void launch_on_pool(thread_pool& pool) noexcept;
   template <class Ex>
-  void launch_one(Ex& ex, std::size_t i) noexcept {
-    add_refs(1);
-    std::exception_ptr refused;
-    {
-      job j(this, i);
-      submitting_.store(i, std::memory_order_release);
-      try {
-        ex.execute(std::move(j));
-      } catch (...) {
-        refused = std::current_exception();
-      }
-      const bool dropped_now =
-          submitting_.exchange(no_slot, std::memory_order_acq_rel) == dropped_in_submit;
-      if (refused || dropped_now) {
-        if (claim(i)) cancel_claimed(i, refused ? refused : std::make_exception_ptr(cancelled{}));
-      }
-    }  // j, if `execute` never took it, is dropped here and settles nothing twice
-  }
+  void launch_all(Ex& ex) noexcept;
+  template <class Ex>
+  void launch_on_executor(Ex& ex) noexcept;
+  template <class Ex>
+  void launch_one(Ex& ex, std::size_t i) noexcept;
+  void launch_more(std::size_t finished) noexcept;
+  void dropped(std::size_t i) noexcept;
+  class job;
 
   using storage_type = Storage;
 
@@ -405,6 +365,24 @@ class group {
   std::atomic<std::size_t> helper_end_{0};
   watch_node watch_;
   watch_node::clock::time_point watch_since_{};
+  // Call options (detail/group_options.hpp).
+  std::size_t limit_ = 0;
+  bool may_expire_ = false;              // a deadline or a caller's token
+  std::atomic<std::size_t> permits_{0};  // callables running, under a limit
+  std::optional<watch_node::clock::time_point> deadline_;
+  std::stop_token caller_token_;
+  std::function<void(std::size_t, status)> on_settled_;
+  std::exception_ptr expiry_;
+  std::atomic<bool> expiring_{false};
+  std::optional<std::stop_callback<on_caller_stop>> caller_stop_;
+  watch_node deadline_watch_;
+  std::atomic<bool> deadline_off_{false};
+  // Foreign executors under a limit launch one callable as another returns.
+  bool limited_launch_ = false;
+  void (*launch_next_)(group*) noexcept = nullptr;
+  void* executor_ = nullptr;
+  std::atomic<std::size_t> launch_cursor_{0};
+  std::atomic<std::size_t> launches_due_{0};
   // The next slot the pool's threads try. Kept off the cache line of the counters above,
   // as every pool thread on the group takes from it (padding rather than alignas: an
   // over-aligned group would need the slower aligned operator new on every call).
@@ -437,3 +415,5 @@ class group_handle {
 }  // namespace settle::detail
 
 #include "settle/detail/group_futures.hpp"
+#include "settle/detail/group_launch.hpp"
+#include "settle/detail/group_options.hpp"

@@ -15,7 +15,6 @@
 
 namespace settle::detail {
 
-
 // Future slot i is ready and this thread owns its `std::future`: settle the slot (if
 // nobody has) and destroy the future, which cannot block now.
 template <class Rule, class Storage>
@@ -62,7 +61,7 @@ void group<Rule, Storage>::start_futures() noexcept {
 // spends more than a fifth of the watcher's time on one group.
 template <class Rule, class Storage>
 watch_node::clock::time_point group<Rule, Storage>::poll_futures(
-  watch_node& node, watch_node::clock::time_point now) noexcept {
+    watch_node& node, watch_node::clock::time_point now) noexcept {
   using namespace std::chrono_literals;
   auto* self = static_cast<group*>(node.context);
   bool left = false;
@@ -72,7 +71,14 @@ watch_node::clock::time_point group<Rule, Storage>::poll_futures(
     self->storage_.visit(i, [&](auto& s) {
       if (!s.task.has_value()) return;
       if (s.future_ready()) {
-        self->finish_future(i);
+        // Settle only while the call is not over: then the caller cannot return while
+        // this thread writes the outcome or reports it.
+        if (self->enter()) {
+          self->finish_future(i);
+          self->release_outstanding();
+        } else {
+          s.task.reset();
+        }
       } else {
         left = true;
         wanted = wanted || !self->claimed(i);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -44,7 +45,8 @@ struct slot {
   explicit slot(Arg&& arg) : task(std::in_place, std::forward<Arg>(arg)) {}
 
   template <class... Args>
-  explicit slot(std::in_place_t, Args&&... args) : task(std::in_place, std::forward<Args>(args)...) {}
+  explicit slot(std::in_place_t, Args&&... args)
+      : task(std::in_place, std::forward<Args>(args)...) {}
 
   std::optional<Stored> task;                  // engaged until it has run (see above for futures)
   std::optional<settled<result_type>> result;  // engaged once settled
@@ -73,6 +75,12 @@ struct slot {
   void reject(std::exception_ptr reason) noexcept {
     if constexpr (!is_future) task.reset();
     result.emplace(make_rejected<result_type>(std::move(reason)));
+  }
+
+  // The call expired while the task ran: whatever it produced gives way to `reason`.
+  void replace_outcome(const std::exception_ptr& reason) noexcept {
+    result.reset();
+    result.emplace(make_rejected<result_type>(reason));
   }
 
   // For a future: ready, deferred, or invalid (which `get` reports at once as `no_state`).
@@ -131,14 +139,13 @@ struct tuple_storage {
   }
 
   std::tuple<slot<Stored>...> slots;
-  std::array<std::atomic<bool>, sizeof...(Stored)> claims{};
+  std::array<std::atomic<std::uint8_t>, sizeof...(Stored)> claims{};  // see `slot_state`
 
  private:
   static constexpr std::array<bool, sizeof...(Stored)> futures{slot<Stored>::is_future...};
   static constexpr std::array<std::size_t, sizeof...(Stored) + 1> callables_before = [] {
     std::array<std::size_t, sizeof...(Stored) + 1> out{};
-    for (std::size_t i = 0; i < sizeof...(Stored); ++i)
-      out[i + 1] = out[i] + (futures[i] ? 0 : 1);
+    for (std::size_t i = 0; i < sizeof...(Stored); ++i) out[i + 1] = out[i] + (futures[i] ? 0 : 1);
     return out;
   }();
 };
@@ -163,7 +170,7 @@ struct vector_storage {
   void reserve(std::size_t n) {
     if constexpr (!Stable) slots.reserve(n);
   }
-  void seal() { claims = std::make_unique<std::atomic<bool>[]>(slots.size()); }
+  void seal() { claims = std::make_unique<std::atomic<std::uint8_t>[]>(slots.size()); }
 
   [[nodiscard]] std::size_t size() const noexcept { return slots.size(); }
   template <class F>
@@ -182,7 +189,7 @@ struct vector_storage {
   // captured is released on the caller's thread before the call returns.
   std::optional<Shared> shared;
   std::conditional_t<Stable, std::deque<slot<Stored>>, std::vector<slot<Stored>>> slots;
-  std::unique_ptr<std::atomic<bool>[]> claims;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> claims;  // see `slot_state`
 };
 
 }  // namespace settle::detail

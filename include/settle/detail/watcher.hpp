@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -28,6 +29,7 @@ struct watch_node {
   void* context = nullptr;
   clock::time_point due{};
   watch_node* next = nullptr;
+  std::atomic<bool> expedited{false};  // see `watcher::expedite`
 };
 
 /// The process-wide watcher. Its thread starts on the first `watch` and lives as long as
@@ -63,6 +65,16 @@ class watcher {
     cv_.notify_one();
   }
 
+  /// Has the watcher poll `node` (handed over earlier) now rather than when it asked:
+  /// a timer called off is dropped at once instead of at its deadline. Harmless when the
+  /// node's watch is already over.
+  void expedite(watch_node& node) noexcept {
+    node.expedited.store(true, std::memory_order_release);
+    std::lock_guard lock(mutex_);
+    expedite_ = true;
+    cv_.notify_one();
+  }
+
  private:
   watcher() = default;
 
@@ -77,7 +89,11 @@ class watcher {
     std::unique_lock lock(mutex_);
     for (;;) {
       watch_node* arrived = std::exchange(incoming_, nullptr);
+      const bool expedite = std::exchange(expedite_, false);
       lock.unlock();
+      if (expedite)
+        for (watch_node* node = active; node != nullptr; node = node->next)
+          if (node->expedited.exchange(false, std::memory_order_acq_rel)) node->due = {};
       while (arrived != nullptr) {
         watch_node* node = arrived;
         arrived = node->next;
@@ -103,7 +119,7 @@ class watcher {
         link = &node->next;
       }
       lock.lock();
-      const auto arrivals = [this] { return incoming_ != nullptr; };
+      const auto arrivals = [this] { return incoming_ != nullptr || expedite_; };
       if (earliest == clock::time_point::max())
         cv_.wait(lock, arrivals);
       else
@@ -114,6 +130,7 @@ class watcher {
   std::mutex mutex_;
   std::condition_variable cv_;
   watch_node* incoming_ = nullptr;
+  bool expedite_ = false;
   std::thread thread_;
 };
 
