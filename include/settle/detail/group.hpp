@@ -113,8 +113,7 @@ class group {
       // The tasks have run on this thread; pending futures are left: now the deadline and
       // the caller's token may reach them as they pass.
       if constexpr (Storage::any_future) arm(true);
-    }
-    else
+    } else
       launch_on_executor(ex);
     wait();
     disarm();
