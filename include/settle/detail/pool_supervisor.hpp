@@ -29,6 +29,9 @@ inline void thread_pool::supervise() {
   std::chrono::microseconds patience = stall_interval;
   while (!stopping_) {
     reap(lock);
+    // `reap` lets go of the lock to join: the destructor may have asked us to stop then,
+    // and its one notification is gone.
+    if (stopping_) break;
     if (queue_.empty() || (live_ >= max_ && idle_ <= wakeups_)) {
       supervisor_dormant_ = true;
       if (retires_ && live_ > min_)
