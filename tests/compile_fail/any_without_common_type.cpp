@@ -1,6 +1,6 @@
 // any returns one value for many tasks: int and std::string have no common type.
 // expect: common_result
-// expect-GNU: R = \{int, std::__cxx11::basic_string<char
+// expect-GNU: variadic_tasks<OneValue, T0, Ts
 // expect-Clang: no type named 'type' in 'std::common_type<int, std::basic_string<char>>'
 #include <string>
 

@@ -1,6 +1,6 @@
 // race() has no task to race: it does not compile.
 // expect: common_result
-// expect-GNU: \[with Ts = \{\}\]
+// expect-GNU: sizeof\.\.\.\(Ts\) == 0
 // expect-Clang: common_result<>
 #include <settle/race.hpp>
 
