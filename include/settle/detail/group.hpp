@@ -232,7 +232,7 @@ class group {
       settle_group();
     if (t.callables != 0) {
       // Launch first: the caller may return (and its executor go) once counted down.
-      if (limited_launch_) launch_more(t.callables);
+      if (limited_launch_.load(std::memory_order_acquire)) launch_more(t.callables);
       release_outstanding(t.callables);
     }
   }
@@ -377,7 +377,9 @@ class group {
   watch_node deadline_watch_;
   std::atomic<bool> deadline_off_{false};
   // Foreign executors under a limit launch one callable as another returns.
-  bool limited_launch_ = false;
+  // Release-stored after `executor_` and `launch_next_`: an expiry (timer, stop callback)
+  // may count down on another thread while the caller still sets them up.
+  std::atomic<bool> limited_launch_{false};
   void (*launch_next_)(group*) noexcept = nullptr;
   void* executor_ = nullptr;
   std::atomic<std::size_t> launch_cursor_{0};

@@ -201,7 +201,7 @@ void group<Rule, Storage>::launch_on_executor(Ex& ex) noexcept {
       return;
     }
   };
-  limited_launch_ = true;
+  limited_launch_.store(true, std::memory_order_release);
   launch_more(limit_);
 }
 
