@@ -103,6 +103,25 @@ class map_task {
   element_type element_;
 };
 
+/// The caller's reference to a group: waits happen inside `launch_and_wait`; on scope
+/// exit the unclaimed outcomes are destroyed here and the reference released.
+template <class Group>
+class group_handle {
+ public:
+  explicit group_handle(Group* g) noexcept : group_(g) {}
+  group_handle(const group_handle&) = delete;
+  group_handle& operator=(const group_handle&) = delete;
+  ~group_handle() {
+    group_->discard_results();
+    group_->release();
+  }
+  Group* operator->() const noexcept { return group_; }
+  Group& operator*() const noexcept { return *group_; }
+
+ private:
+  Group* group_;
+};
+
 template <class Rule, class Ex, class Collect, class... Ts>
 decltype(auto) run_variadic(Ex& ex, options opts, Collect collect, Ts&&... tasks) {
   using group_type = group<Rule, tuple_storage<stored_task_t<Ts>...>>;

@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "settle/detail/notifier.hpp"
 #include "settle/detail/slot.hpp"
 #include "settle/detail/watcher.hpp"
 #include "settle/errors.hpp"
@@ -27,21 +28,6 @@
 namespace settle::detail {
 
 inline constexpr std::size_t no_slot = static_cast<std::size_t>(-1);
-
-/// Where the watcher hands the user code that settling a group early runs (stop
-/// callbacks, destructors of cancelled tasks). Not `default_executor()`: the tasks waiting
-/// for that stop request may be what fills it. An elastic pool of its own, created on
-/// first use and never destroyed, so a callback that blocks gets another thread for the
-/// next one.
-[[nodiscard]] inline thread_pool& notifier() {
-  static thread_pool* const pool = [] {
-    pool_options opts;
-    opts.min_threads = 1;
-    opts.max_threads = 64;
-    return new thread_pool(opts);
-  }();
-  return *pool;
-}
 /// `winner_` when the call's deadline passed, or the caller's token was signalled, first.
 inline constexpr std::size_t expired_slot = no_slot - 2;
 
@@ -392,25 +378,6 @@ class group {
   unsigned char after_cursor_[64] = {};
   std::atomic<bool> group_settled_{false};
   std::atomic<std::uint32_t> done_{0};
-};
-
-/// The caller's reference to a group: waits happen inside `launch_and_wait`; on scope
-/// exit the unclaimed outcomes are destroyed here and the reference released.
-template <class Group>
-class group_handle {
- public:
-  explicit group_handle(Group* g) noexcept : group_(g) {}
-  group_handle(const group_handle&) = delete;
-  group_handle& operator=(const group_handle&) = delete;
-  ~group_handle() {
-    group_->discard_results();
-    group_->release();
-  }
-  Group* operator->() const noexcept { return group_; }
-  Group& operator*() const noexcept { return *group_; }
-
- private:
-  Group* group_;
 };
 
 }  // namespace settle::detail
