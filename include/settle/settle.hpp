@@ -8,6 +8,7 @@
 #include "settle/errors.hpp"
 #include "settle/executor.hpp"
 #include "settle/options.hpp"
+#include "settle/pending.hpp"
 #include "settle/race.hpp"
 #include "settle/settled.hpp"
 #include "settle/task.hpp"

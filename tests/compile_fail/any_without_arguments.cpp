@@ -1,7 +1,5 @@
 // any() has no task to take a value from: it does not compile.
-// expect: common_result
-// expect-GNU: sizeof\.\.\.\(Ts\) == 0
-// expect-Clang: common_result<>
+// expect: bad_call::any_and_race_need_at_least_one_task
 #include <settle/any.hpp>
 
 int main() {

@@ -1,7 +1,7 @@
-// any returns one value for many tasks: int and std::string have no common type.
-// expect: common_result
-// expect-GNU: variadic_tasks<OneValue, T0, Ts
-// expect-Clang: no type named 'type' in 'std::common_type<int, std::basic_string<char>>'
+// any returns one value for many tasks: int and std::string have no common type, and the
+// error lists the result types.
+// expect: bad_call::any_and_race_need_a_common_type_for_the_task_results<int, std::
+// expect-Clang: any_and_race_need_a_common_type_for_the_task_results<int, std::basic_string<char>>
 #include <string>
 
 #include <settle/any.hpp>

@@ -1,6 +1,7 @@
 // A std::future cannot be copied: it must be passed with std::move.
-// expect-GNU: task<T0>.* \[with T0 = std::future<int>&\]
-// expect-Clang: 'std::future<int> &' does not satisfy 'task'
+// expect: is_an_lvalue_std_future_which_cannot_be_copied_pass_it_with_std_move
+// expect-GNU: bad_call::argument<1, std::future<int>&>::
+// expect-Clang: bad_call::argument<1, std::future<int> &>::
 #include <future>
 
 #include <settle/all_settled.hpp>

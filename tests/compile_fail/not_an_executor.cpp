@@ -1,6 +1,7 @@
 // A first argument whose execute() cannot take a job is not a settle::executor.
-// expect-GNU: satisfaction of .+executor<.+\[with Ex = not_an_executor&\]
-// expect-Clang: \(aka 'not_an_executor'\) does not satisfy 'executor'
+// expect: is_not_an_executor_its_execute_must_accept_any_move_only_callable_of_signature_void
+// expect-GNU: bad_call::argument<1, not_an_executor&>::
+// expect-Clang: bad_call::argument<1, not_an_executor &>::
 #include <settle/all_settled.hpp>
 
 struct not_an_executor {

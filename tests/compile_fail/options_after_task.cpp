@@ -1,6 +1,6 @@
-// Options go before the tasks: after one, settle::options is taken for a task, which it is not.
-// expect-GNU: \(task<Ts> && \.\.\.\) \[with Ts = \{settle::options\}\]
-// expect-Clang: 'settle::options' does not satisfy 'task'
+// Options go before the tasks: after one, the error says where they go.
+// expect: bad_call::argument<2, settle::options>::is_options_in_the_
+// expect: is_options_in_the_wrong_place_write_them_after_the_executor_and_before_the_tasks
 #include <chrono>
 
 #include <settle/all.hpp>

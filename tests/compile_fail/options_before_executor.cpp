@@ -1,8 +1,7 @@
-// Options go after the executor: before it, the executor is taken for a task, which it is not.
-// expect-GNU: task<T0>.* \[with T0 = settle::thread_pool&\]
-// expect-GNU: executor<.+\[with Ex = settle::options\]
-// expect-Clang: 'settle::thread_pool &' does not satisfy 'task'
-// expect-Clang: \(aka 'settle::options'\) does not satisfy 'executor'
+// Options go after the executor: before it, the error says where the executor goes.
+// expect: is_an_executor_in_the_wrong_place_write_it_first_before_the_options_and_the_tasks
+// expect-GNU: bad_call::argument<2, settle::thread_pool&>::
+// expect-Clang: bad_call::argument<2, settle::thread_pool &>::
 #include <settle/all_settled.hpp>
 #include <settle/options.hpp>
 #include <settle/thread_pool.hpp>

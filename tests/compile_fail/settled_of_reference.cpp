@@ -1,5 +1,7 @@
 // settled<T&> is ill-formed: a result holds a value, never a reference.
 // expect: settle::settled<T>: T must not be a reference
+// std::variant's own assertion (no reference alternative) comes first, from the member.
+// expect-within-lines: 20
 #include <settle/settled.hpp>
 
 #include <functional>

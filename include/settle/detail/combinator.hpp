@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "settle/detail/call_arguments.hpp"
+#include "settle/detail/diagnostics.hpp"
 #include "settle/detail/group.hpp"
 #include "settle/executor.hpp"
 #include "settle/options.hpp"
@@ -20,40 +22,6 @@
 #include "settle/thread_pool.hpp"
 
 namespace settle::detail {
-
-// An rvalue container hands its elements over (a vector of futures must be moved);
-// an lvalue range, or a view of someone else's elements, is copied from.
-template <class Rg>
-inline constexpr bool moves_elements =
-    !std::is_lvalue_reference_v<Rg> && !std::ranges::view<std::remove_cvref_t<Rg>>;
-
-template <class Rg>
-using range_task_arg_t =
-    std::conditional_t<moves_elements<Rg>, std::ranges::range_rvalue_reference_t<Rg>,
-                       std::ranges::range_reference_t<Rg>>;
-
-/// A range whose elements are tasks.
-template <class Rg>
-concept task_range = std::ranges::input_range<Rg> && task<range_task_arg_t<Rg>>;
-
-/// A function to call on each element of `Rg`: `fn(elem)` or `fn(std::stop_token, elem)`.
-/// It is called concurrently through a `const` reference, so it must be const-callable.
-template <class Fn, class Rg>
-concept map_function =
-    std::ranges::input_range<Rg> && std::constructible_from<std::decay_t<Fn>, Fn> &&
-    (std::invocable<const std::decay_t<Fn>&, std::ranges::range_reference_t<Rg>> ||
-     std::invocable<const std::decay_t<Fn>&, std::stop_token, std::ranges::range_reference_t<Rg>>);
-
-/// `any` and `race` return one value for many tasks: their results need a common type.
-template <class... R>
-concept have_common_result =
-    sizeof...(R) > 0 && requires { typename std::common_type<R...>::type; };
-
-/// One or more tasks. The first is checked on its own before the rest: when it is not a
-/// task (the range of a map form, say), the others are never looked at, so a generic
-/// lambda meant as a map function is not instantiated with a `std::stop_token`.
-template <class T0, class... Ts>
-concept tasks = task<T0> && (task<Ts> && ...);
 
 /// The task made of one element of a mapped range. Elements of a forward range are
 /// referred to in place (the range outlives the call, which waits for its tasks);
@@ -103,17 +71,20 @@ class map_task {
   element_type element_;
 };
 
-/// The caller's reference to a group: waits happen inside `launch_and_wait`; on scope
-/// exit the unclaimed outcomes are destroyed here and the reference released.
+/// The owner's reference to a group (the caller's, or its `pending`'s). On destruction,
+/// once the call has been awaited, the unclaimed outcomes are destroyed on this thread
+/// and the reference released.
 template <class Group>
 class group_handle {
  public:
   explicit group_handle(Group* g) noexcept : group_(g) {}
-  group_handle(const group_handle&) = delete;
-  group_handle& operator=(const group_handle&) = delete;
+  group_handle(group_handle&& other) noexcept : group_(std::exchange(other.group_, nullptr)) {}
+  group_handle& operator=(group_handle&&) = delete;
   ~group_handle() {
-    group_->discard_results();
-    group_->release();
+    if (group_ != nullptr) {
+      group_->discard_results();
+      group_->release();
+    }
   }
   Group* operator->() const noexcept { return group_; }
   Group& operator*() const noexcept { return *group_; }
@@ -122,14 +93,25 @@ class group_handle {
   Group* group_;
 };
 
-template <class Rule, class Ex, class Collect, class... Ts>
-decltype(auto) run_variadic(Ex& ex, options opts, Collect collect, Ts&&... tasks) {
+/// How the call forms run a filled group: the plain call launches it, waits (helping on
+/// a settle pool) and returns what the rule collects. `settle::start` has its own mode,
+/// which launches and hands the group to a `pending` (settle/pending.hpp).
+struct blocking {
+  template <class Group, class Ex>
+  static auto run(group_handle<Group> g, Ex&& ex, options&& opts) {
+    g->prepare(std::move(opts), false);
+    g->launch(ex);
+    g->await_all(ex);
+    return Group::rule_type::collect(*g);
+  }
+};
+
+template <class Mode, class Rule, class Ex, class... Ts>
+auto run_variadic(Ex&& ex, options opts, Ts&&... tasks) {
   using group_type = group<Rule, tuple_storage<stored_task_t<Ts>...>>;
   // If copying a task throws, nothing has started yet and the exception propagates.
   group_handle<group_type> g(new group_type(std::forward<Ts>(tasks)...));
-  g->prepare(std::move(opts));
-  g->launch_and_wait(ex);
-  return collect(*g);
+  return Mode::run(std::move(g), std::forward<Ex>(ex), std::move(opts));
 }
 
 // A single-pass range of unknown size goes into a deque, so that no element is moved
@@ -148,8 +130,8 @@ void fill(Storage& storage, Rg& range, Add add) {
   storage.seal();
 }
 
-template <class Rule, class Ex, class Collect, class Rg>
-decltype(auto) run_range(Ex& ex, options opts, Collect collect, Rg&& range) {
+template <class Mode, class Rule, class Ex, class Rg>
+auto run_range(Ex&& ex, options opts, Rg&& range) {
   using group_type = group<Rule, vector_storage<stored_task_t<range_task_arg_t<Rg>>, std::monostate,
                                                 stable_slots<std::remove_reference_t<Rg>>>>;
   group_handle<group_type> g(new group_type());
@@ -160,13 +142,11 @@ decltype(auto) run_range(Ex& ex, options opts, Collect collect, Rg&& range) {
     else
       storage.add(*it);
   });
-  g->prepare(std::move(opts));
-  g->launch_and_wait(ex);
-  return collect(*g);
+  return Mode::run(std::move(g), std::forward<Ex>(ex), std::move(opts));
 }
 
-template <class Rule, class Ex, class Collect, class Rg, class Fn>
-decltype(auto) run_map(Ex& ex, options opts, Collect collect, Rg&& range, Fn&& fn) {
+template <class Mode, class Rule, class Ex, class Rg, class Fn>
+auto run_map(Ex&& ex, options opts, Rg&& range, Fn&& fn) {
   using fn_type = std::decay_t<Fn>;
   using ref = std::ranges::range_reference_t<Rg>;
   using task_type =
@@ -176,27 +156,13 @@ decltype(auto) run_map(Ex& ex, options opts, Collect collect, Rg&& range, Fn&& f
   group_handle<group_type> g(new group_type(std::forward<Fn>(fn)));
   auto& storage = g->storage();
   fill(storage, range, [&](auto& it) { storage.add(&*storage.shared, *it); });
-  g->prepare(std::move(opts));
-  g->launch_and_wait(ex);
-  return collect(*g);
+  return Mode::run(std::move(g), std::forward<Ex>(ex), std::move(opts));
 }
-
-template <class Rule>
-struct collect_fn {
-  template <class Group>
-  auto operator()(Group& g) const {
-    return Rule::collect(g);
-  }
-};
-
-/// Call options (`settle::options`), the optional argument after the executor.
-template <class O>
-concept call_options = std::same_as<std::remove_cvref_t<O>, options>;
 
 /// The range and map forms, shared by every combinator. Each comes four ways: with or
 /// without a leading executor, with or without options after it; the shorter ones mean
 /// `default_executor()` and `options{}`.
-template <class Rule>
+template <class Rule, class Mode>
 struct range_forms {
   /// A range of tasks.
   template <class Rg>
@@ -207,7 +173,7 @@ struct range_forms {
   template <class Ex, class Rg>
     requires executor<std::remove_reference_t<Ex>> && task_range<Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range) const {
-    return (*this)(ex, options{}, std::forward<Rg>(range));
+    return (*this)(std::forward<Ex>(ex), options{}, std::forward<Rg>(range));
   }
   template <class O, class Rg>
     requires call_options<O> && task_range<Rg>
@@ -217,8 +183,8 @@ struct range_forms {
   template <class Ex, class O, class Rg>
     requires executor<std::remove_reference_t<Ex>> && call_options<O> && task_range<Rg>
   [[nodiscard]] auto operator()(Ex&& ex, O&& opts, Rg&& range) const {
-    return run_range<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
-                           std::forward<Rg>(range));
+    return run_range<Mode, Rule>(std::forward<Ex>(ex), options(std::forward<O>(opts)),
+                                 std::forward<Rg>(range));
   }
 
   /// `fn` over each element of a range.
@@ -230,7 +196,7 @@ struct range_forms {
   template <class Ex, class Rg, class Fn>
     requires executor<std::remove_reference_t<Ex>> && map_function<Fn, Rg>
   [[nodiscard]] auto operator()(Ex&& ex, Rg&& range, Fn&& fn) const {
-    return (*this)(ex, options{}, std::forward<Rg>(range), std::forward<Fn>(fn));
+    return (*this)(std::forward<Ex>(ex), options{}, std::forward<Rg>(range), std::forward<Fn>(fn));
   }
   template <class O, class Rg, class Fn>
     requires call_options<O> && map_function<Fn, Rg>
@@ -241,16 +207,10 @@ struct range_forms {
   template <class Ex, class O, class Rg, class Fn>
     requires executor<std::remove_reference_t<Ex>> && call_options<O> && map_function<Fn, Rg>
   [[nodiscard]] auto operator()(Ex&& ex, O&& opts, Rg&& range, Fn&& fn) const {
-    return run_map<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
-                         std::forward<Rg>(range), std::forward<Fn>(fn));
+    return run_map<Mode, Rule>(std::forward<Ex>(ex), options(std::forward<O>(opts)),
+                               std::forward<Rg>(range), std::forward<Fn>(fn));
   }
 };
-
-/// Tasks for a variadic form: `any` and `race` (`OneValue`) return one value for them
-/// all, so their results need a common type.
-template <bool OneValue, class T0, class... Ts>
-concept variadic_tasks =
-    tasks<T0, Ts...> && (!OneValue || have_common_result<task_result_t<T0>, task_result_t<Ts>...>);
 
 /// The variadic forms of SPEC §3 and §5 for `Rule`, four ways like the range forms. `Rule`
 /// provides `settles_on(status)` (does a slot settling this way settle the whole group?)
@@ -258,67 +218,91 @@ concept variadic_tasks =
 /// `any()` and `race()` (`OneValue`) have nothing to return and do not compile. The
 /// trailing packs keep these overloads from hiding the range forms' ones of the same
 /// arity, which clang 14 would do despite the constraints.
-template <class Rule, bool OneValue>
-struct variadic_forms : range_forms<Rule> {
-  using range_forms<Rule>::operator();
+template <class Rule, bool OneValue, class Mode>
+struct variadic_forms : range_forms<Rule, Mode> {
+  using range_forms<Rule, Mode>::operator();
 
   template <class... Ts>
     requires(sizeof...(Ts) == 0) && (!OneValue || have_common_result<Ts...>)
   [[nodiscard]] auto operator()(Ts&&...) const {
-    return run_variadic<Rule>(default_executor(), options{}, collect_fn<Rule>{});
+    return run_variadic<Mode, Rule>(default_executor(), options{});
   }
   template <class Ex, class... None>
     requires(!OneValue) && executor<std::remove_reference_t<Ex>> && (sizeof...(None) == 0)
   [[nodiscard]] auto operator()(Ex&& ex, None&&...) const {
-    return run_variadic<Rule>(ex, options{}, collect_fn<Rule>{});
+    return run_variadic<Mode, Rule>(std::forward<Ex>(ex), options{});
   }
   template <class O, class... None>
     requires(!OneValue) && call_options<O> && (sizeof...(None) == 0)
   [[nodiscard]] auto operator()(O&& opts, None&&...) const {
-    return run_variadic<Rule>(default_executor(), options(std::forward<O>(opts)),
-                              collect_fn<Rule>{});
+    return run_variadic<Mode, Rule>(default_executor(), options(std::forward<O>(opts)));
   }
   template <class Ex, class O, class... None>
     requires(!OneValue) && executor<std::remove_reference_t<Ex>> && call_options<O> &&
             (sizeof...(None) == 0)
   [[nodiscard]] auto operator()(Ex&& ex, O&& opts, None&&...) const {
-    return run_variadic<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{});
+    return run_variadic<Mode, Rule>(std::forward<Ex>(ex), options(std::forward<O>(opts)));
   }
 
   template <class T0, class... Ts>
     requires variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(default_executor(), options{}, collect_fn<Rule>{},
-                              std::forward<T0>(task0), std::forward<Ts>(tasks)...);
+    return run_variadic<Mode, Rule>(default_executor(), options{}, std::forward<T0>(task0),
+                                    std::forward<Ts>(tasks)...);
   }
   template <class Ex, class T0, class... Ts>
     requires executor<std::remove_reference_t<Ex>> && variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(Ex&& ex, T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, options{}, collect_fn<Rule>{}, std::forward<T0>(task0),
-                              std::forward<Ts>(tasks)...);
+    return run_variadic<Mode, Rule>(std::forward<Ex>(ex), options{}, std::forward<T0>(task0),
+                                    std::forward<Ts>(tasks)...);
   }
   template <class O, class T0, class... Ts>
     requires call_options<O> && variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(O&& opts, T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(default_executor(), options(std::forward<O>(opts)),
-                              collect_fn<Rule>{}, std::forward<T0>(task0),
-                              std::forward<Ts>(tasks)...);
+    return run_variadic<Mode, Rule>(default_executor(), options(std::forward<O>(opts)),
+                                    std::forward<T0>(task0), std::forward<Ts>(tasks)...);
   }
   template <class Ex, class O, class T0, class... Ts>
     requires executor<std::remove_reference_t<Ex>> && call_options<O> &&
              variadic_tasks<OneValue, T0, Ts...>
   [[nodiscard]] auto operator()(Ex&& ex, O&& opts, T0&& task0, Ts&&... tasks) const {
-    return run_variadic<Rule>(ex, options(std::forward<O>(opts)), collect_fn<Rule>{},
-                              std::forward<T0>(task0), std::forward<Ts>(tasks)...);
+    return run_variadic<Mode, Rule>(std::forward<Ex>(ex), options(std::forward<O>(opts)),
+                                    std::forward<T0>(task0), std::forward<Ts>(tasks)...);
   }
+};
+
+/// The form for any other arguments than `Forms` take: deleted, so that such a call does
+/// not compile and `requires` and `std::invocable` see it as invalid, with a template
+/// argument `Error` that names the first wrong argument and what to write instead
+/// (detail/diagnostics.hpp). The compilers print it first, before the forms that did not
+/// match and why. A base of its own, beside `Forms`: declared in `call_forms`, it would
+/// hide the variadic form without arguments from clang 14.
+template <class Forms, bool OneValue>
+struct unmatched_call {
+  template <class... Args,
+            class Error = diagnosis_t<std::invocable<const Forms&, Args...>, OneValue, 0, Args...>>
+    requires(!std::invocable<const Forms&, Args...>)
+  Error operator()(Args&&...) const = delete;  // Error says what is wrong with the call
+};
+
+/// Every form of `Rule`, and what to say about any other arguments.
+template <class Rule, bool OneValue, class Mode = blocking>
+struct call_forms : variadic_forms<Rule, OneValue, Mode>,
+                    unmatched_call<variadic_forms<Rule, OneValue, Mode>, OneValue> {
+  using variadic_forms<Rule, OneValue, Mode>::operator();
+  using unmatched_call<variadic_forms<Rule, OneValue, Mode>, OneValue>::operator();
+
+  /// The same forms run another way (`settle::start`'s).
+  template <class OtherMode>
+  using with_mode = call_forms<Rule, OneValue, OtherMode>;
 };
 
 /// `all_settled` and `all`.
 template <class Rule>
-using combinator = variadic_forms<Rule, false>;
+using combinator = call_forms<Rule, false>;
 /// `any` and `race`: one value for many tasks.
 template <class Rule>
-using first_combinator = variadic_forms<Rule, true>;
+using first_combinator = call_forms<Rule, true>;
 
 /// Calls `f(slot)` for every slot in order: the collectors' loop, for both storages.
 template <class... Stored, class F>

@@ -12,10 +12,10 @@
 #include <functional>
 #include <optional>
 #include <stop_token>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
+#include "settle/detail/completion.hpp"
 #include "settle/detail/notifier.hpp"
 #include "settle/detail/slot.hpp"
 #include "settle/detail/watcher.hpp"
@@ -42,7 +42,9 @@ enum slot_state : std::uint8_t {
   expired_running = 3,  // the call expired while it ran: its outcome will be the expiry's
 };
 
-/// The shared state of one combinator call.
+/// The shared state of one combinator call, started (`launch`) and then awaited
+/// (`await_all`): the plain call does both in a row, `settle::start` the first at once and
+/// the second when its `pending` is waited for.
 ///
 /// Callables run on the executor (and on the helping caller). Futures never do: a thread
 /// blocked in `get()` could be the one thread a pool has, or the caller, while the
@@ -56,13 +58,16 @@ enum slot_state : std::uint8_t {
 /// running. A future holds a unit only while the watcher settles it, so that nothing is
 /// written or reported after the call returns; futures are never waited for otherwise.
 template <class Rule, class Storage>
-class group {
+class group : public completion {
  public:
+  using rule_type = Rule;
+
   template <class... Args>
   explicit group(Args&&... args) : storage_(std::forward<Args>(args)...) {}
 
-  /// Must be called once the slots are in place, before `launch_and_wait`.
-  void prepare(options&& opts) {
+  /// Must be called once the slots are in place, before `launch`. A call that can be
+  /// stopped from outside (`settle::start`'s `request_stop`) is `stoppable`.
+  void prepare(options&& opts, bool stoppable) {
     const std::size_t n = storage_.size();
     callables_ = storage_.callables_in(0, n);
     remaining_.store(n, std::memory_order_relaxed);
@@ -70,6 +75,7 @@ class group {
     helper_end_.store(n, std::memory_order_relaxed);
     if constexpr (Storage::any_stop_aware) stop_ = std::stop_source{};
     take_options(std::move(opts));
+    may_expire_ = may_expire_ || stoppable;
     prepared_ = true;
     if (n == 0) settle_group();
   }
@@ -83,17 +89,17 @@ class group {
   /// The reason every slot the expiry settled holds (`timed_out` or `cancelled`).
   [[nodiscard]] const std::exception_ptr& expiry_reason() const noexcept { return expiry_; }
 
-  /// Hands every task to `ex` (futures to the watcher), helps when `ex` is a settle
-  /// pool, and waits until the group has settled and every callable has returned.
+  /// Hands every task to `ex` (futures to the watcher). Runs none on this thread, except
+  /// with `inline_executor`, which runs them all here and now.
   template <class Ex>
-  void launch_and_wait(Ex& ex) noexcept {
+  void launch(Ex& ex) noexcept {
     constexpr bool sequential = std::is_same_v<std::remove_cv_t<Ex>, inline_executor>;
     arm(!sequential);
     if constexpr (Storage::any_future) {
       if (!decided()) start_futures();
     }
     if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>)
-      launch_on_pool(ex);
+      submit_to_pool(ex);
     else if constexpr (sequential) {
       launch_all(ex);
       // The tasks have run on this thread; pending futures are left: now the deadline and
@@ -101,9 +107,20 @@ class group {
       if constexpr (Storage::any_future) arm(true);
     } else
       launch_on_executor(ex);
+  }
+
+  /// Helps when `ex` is a settle pool, and waits until the group has settled and every
+  /// callable has returned. Called once, after `launch`.
+  template <class Ex>
+  void await_all(Ex& ex) noexcept {
+    if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>) help_on_pool(ex);
     wait();
     disarm();
   }
+
+  /// As if the caller's token were signalled: the call settles `cancelled` (unless it
+  /// has settled already). Only for a group prepared `stoppable`.
+  void request_stop() noexcept { expire(std::make_exception_ptr(cancelled{})); }
 
   /// Destroys the outcomes the caller did not take, on the caller's thread: once the call
   /// has returned, nothing writes an outcome any more.
@@ -189,7 +206,7 @@ class group {
   }
 
   // Slot i, claimed by this thread, has its outcome: make it final (the expiry's, if the
-  // call expired while it ran), report it, apply the rule.
+  // call expired while it ran), apply the rule, report it.
   void finish(std::size_t i, tally& t) noexcept {
     // Only a call with a deadline or a caller's token can expire: the others skip this
     // exchange (it would cost every tiny task a second atomic operation).
@@ -203,13 +220,16 @@ class group {
     bool rejected = false;
     storage_.visit(i, [&](auto& s) { rejected = s.result->is_rejected(); });
     const status st = rejected ? status::rejected : status::fulfilled;
-    if (on_settled_) on_settled_(i, st);  // noexcept context: a throw terminates
     if (Rule::settles_on(st)) {
       std::size_t expected = no_slot;
       // The first slot (in time) that meets the rule wins; acq_rel publishes its
       // outcome to whoever reads `winner_`.
       if (winner_.compare_exchange_strong(expected, i, std::memory_order_acq_rel)) settle_early();
     }
+    // Reported once the rule has taken it into account: a slot reported as deciding the
+    // call has decided it, whatever expiry comes after. This thread's count, not counted
+    // down yet, keeps the call from returning before the report.
+    if (on_settled_) on_settled_(i, st);  // noexcept context: a throw terminates
     t.add(!storage_.is_future(i));
   }
 
@@ -266,11 +286,8 @@ class group {
 
   void release_outstanding(std::size_t n = 1) noexcept {
     // acq_rel: the releases of every slot's outcome meet in this counter, and the
-    // waiter acquires them through `done_`.
-    if (outstanding_.fetch_sub(n, std::memory_order_acq_rel) == n) {
-      done_.store(1, std::memory_order_release);
-      done_.notify_all();
-    }
+    // waiter acquires them through `complete`.
+    if (outstanding_.fetch_sub(n, std::memory_order_acq_rel) == n) complete();
   }
 
   // Takes a unit of `outstanding_` unless the call is over (it is zero): a thread that
@@ -281,20 +298,6 @@ class group {
       if (outstanding_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
     return false;
   }
-
-  void wait() noexcept {
-    // The tasks still running are often tiny ones a worker took a moment ago: poll
-    // for a few microseconds before paying for a sleep and a wake-up (~20 us here).
-    for (int i = 0; i < spin_polls; ++i)
-      if (done_.load(std::memory_order_acquire) != 0) return;
-    for (int i = 0; i < yield_polls; ++i) {
-      std::this_thread::yield();
-      if (done_.load(std::memory_order_acquire) != 0) return;
-    }
-    while (done_.load(std::memory_order_acquire) == 0) done_.wait(0, std::memory_order_acquire);
-  }
-  static constexpr int spin_polls = 4000;
-  static constexpr int yield_polls = 16;
 
   // --- futures: settled when ready, never waited on (detail/group_futures.hpp) -------
 
@@ -310,6 +313,7 @@ class group {
   void disarm() noexcept;
   void check_expiry() noexcept;
   void expire(std::exception_ptr reason) noexcept;
+  [[nodiscard]] bool every_slot_final() const noexcept;
   static watch_node::clock::time_point poll_deadline(watch_node& node,
                                                      watch_node::clock::time_point now) noexcept;
   [[nodiscard]] bool take_permit() noexcept;
@@ -317,7 +321,11 @@ class group {
 
   struct on_caller_stop {
     group* self;
-    void operator()() const noexcept { self->expire(std::make_exception_ptr(cancelled{})); }
+    void operator()() const noexcept {
+      ++in_stop_callback;
+      self->expire(std::make_exception_ptr(cancelled{}));
+      --in_stop_callback;
+    }
   };
 
   // --- launching: settle's pool, inline, other executors (detail/group_launch.hpp) ----
@@ -325,7 +333,8 @@ class group {
   static void run_units(void* context, std::size_t units) noexcept;
   static std::size_t demand(void* context) noexcept;
   void work_from_front() noexcept;
-  void launch_on_pool(thread_pool& pool) noexcept;
+  void submit_to_pool(thread_pool& pool) noexcept;
+  void help_on_pool(thread_pool& pool) noexcept;
   template <class Ex>
   void launch_all(Ex& ex) noexcept;
   template <class Ex>
@@ -377,7 +386,7 @@ class group {
   std::atomic<std::size_t> cursor_{0};
   unsigned char after_cursor_[64] = {};
   std::atomic<bool> group_settled_{false};
-  std::atomic<std::uint32_t> done_{0};
+  bool submitted_ = false;  // an entry went to the pool
 };
 
 }  // namespace settle::detail

@@ -66,24 +66,28 @@ void group<Rule, Storage>::work_from_front() noexcept {
 }
 
 template <class Rule, class Storage>
-void group<Rule, Storage>::launch_on_pool(thread_pool& pool) noexcept {
-  const std::size_t n = storage_.size();
+void group<Rule, Storage>::submit_to_pool(thread_pool& pool) noexcept {
   // Under a limit the entry offers `limit` units: the pool never grows for more runners.
   const std::size_t units = limit_ != 0 ? std::min(limit_, callables_) : callables_;
-  if (units != 0 && !decided()) {
-    add_refs(units);
-    try {
-      pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, units);
-    } catch (...) {
-      const auto reason = std::current_exception();
-      refs_.fetch_sub(units, std::memory_order_relaxed);  // the caller still holds one
-      for (std::size_t i = 0; i < n; ++i)
-        if (!storage_.is_future(i) && claim(i)) cancel_claimed(i, reason);
-    }
+  if (units == 0 || decided()) return;
+  add_refs(units);
+  try {
+    pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, units);
+    submitted_ = true;
+  } catch (...) {
+    const auto reason = std::current_exception();
+    refs_.fetch_sub(units, std::memory_order_relaxed);  // the caller still holds one
+    for (std::size_t i = 0; i < storage_.size(); ++i)
+      if (!storage_.is_future(i) && claim(i)) cancel_claimed(i, reason);
   }
-  // Help: run our own not-yet-started callables here instead of only sleeping. This is
-  // what makes a combinator called from a pool task safe on any pool size, and keeps
-  // short fan-outs off the wake-up path.
+}
+
+// Help: run our own not-yet-started callables here instead of only sleeping. This is
+// what makes a combinator called from a pool task safe on any pool size, and keeps
+// short fan-outs off the wake-up path.
+template <class Rule, class Storage>
+void group<Rule, Storage>::help_on_pool(thread_pool& pool) noexcept {
+  const std::size_t n = storage_.size();
   if (limit_ != 0) {
     // In argument order, as one of the `limit` runners (or not at all, when they are
     // all busy: they finish the group).
@@ -105,7 +109,7 @@ void group<Rule, Storage>::launch_on_pool(thread_pool& pool) noexcept {
   // Every callable is claimed now: the group's entry is stale. Take back what no pool
   // thread took, so that the pool has nothing of ours to look at or wake up for.
   cursor_.store(n, std::memory_order_relaxed);
-  if (units != 0) {
+  if (submitted_) {
     if (const std::size_t left = pool_access::withdraw(pool, this)) release(left);
   }
 }

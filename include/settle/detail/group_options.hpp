@@ -99,7 +99,8 @@ template <class Rule, class Storage>
 void group<Rule, Storage>::expire(std::exception_ptr reason) noexcept {
   if (!enter()) return;  // the call is over
   const bool first = !expiring_.exchange(true, std::memory_order_acq_rel);
-  if (first && !group_settled_.load(std::memory_order_acquire) && !decided()) {
+  if (first && !group_settled_.load(std::memory_order_acquire) && !decided() &&
+      !every_slot_final()) {
     expiry_ = std::move(reason);
     std::size_t expected = no_slot;
     // acq_rel: publishes `expiry_` to whoever sees `expired_slot`.
@@ -113,6 +114,15 @@ void group<Rule, Storage>::expire(std::exception_ptr reason) noexcept {
     }
   }
   release_outstanding();
+}
+
+// Every slot has its final outcome, reported or about to be: the call has settled in
+// all but the counting, and an expiry now would overrule outcomes already given.
+template <class Rule, class Storage>
+bool group<Rule, Storage>::every_slot_final() const noexcept {
+  for (std::size_t j = 0; j < storage_.size(); ++j)
+    if (storage_.claims[j].load(std::memory_order_acquire) != final_state) return false;
+  return true;
 }
 
 template <class Rule, class Storage>

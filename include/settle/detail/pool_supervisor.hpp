@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "settle/detail/os_thread.hpp"
@@ -84,18 +85,25 @@ inline void thread_pool::supervise() {
 }
 
 // How many of the busy threads are blocked. Where the OS says (Linux), a busy thread in
-// state 'R' computes; elsewhere every busy thread counts as blocked. Under mutex_, which
-// it releases while it reads /proc.
+// state 'R' computes; elsewhere every busy thread counts as blocked. A thread at work also
+// waits for a moment now and then (for malloc's lock, or ours while an enqueue holds it):
+// only one seen off the CPU twice, a stall interval apart, counts. At most one new thread
+// per blocked one each time: tasks that wait for each other get their threads in a few
+// rounds (doubling), and a burst of tiny tasks whose threads are briefly off the CPU
+// cannot make the pool jump to its maximum. Under mutex_, which it releases meanwhile.
 inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lock) {
   std::vector<int> ids;
   for (const auto& w : workers_)
     if (w->busy.load(std::memory_order_relaxed)) ids.push_back(w->os_id);
   lock.unlock();
-  std::size_t running = 0;
-  for (int id : ids) running += detail::os_thread_running(id) ? 1 : 0;
+  const auto computing = [](int id) { return detail::os_thread_running(id); };
+  std::erase_if(ids, computing);
+  if (!ids.empty()) {
+    std::this_thread::sleep_for(stall_interval);
+    std::erase_if(ids, computing);
+  }
   lock.lock();
-  // None computing: every stuck unit may get a thread (the stalled queue says enough).
-  return running == 0 ? static_cast<std::size_t>(-1) : ids.size() - running;
+  return ids.size();
 }
 
 // Starts `threads` threads; false when the OS refused one.
