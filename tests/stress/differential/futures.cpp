@@ -105,9 +105,9 @@ void call_and_check(run_context& c, Futures& futures) {
     with_combinator(c, [&]<comb_kind C>() {
       const auto o = capture([&] {
         if constexpr (std::is_same_v<typename Futures::value_type, std::future<int>>)
-          return call<C>(ex, std::move(futures));
+          return call<C>(c, ex, std::move(futures));
         else
-          return call<C>(ex, futures);
+          return call<C>(c, ex, futures);
       });
       check_outcome<C>(c, o, [&](const auto& result) { check_range_values<C>(c, result); });
     });

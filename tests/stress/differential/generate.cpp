@@ -116,7 +116,91 @@ void make_decidable(scenario& s) {
       if (t.input == input_kind::never_future) t.input = input_kind::late_future;
 }
 
-scenario generate_at(std::uint64_t seed, int depth, const generator_options& opts) {
+/// A moment during a call: mostly within the first milliseconds, where the tasks run.
+microseconds pick_moment(rng& r) {
+  const int u = r.between(0, 99);
+  if (u < 30) return microseconds(r.between(0, 100));
+  if (u < 70) return microseconds(r.between(100, 1000));
+  return microseconds(r.between(1000, 5000));
+}
+
+/// The call options of a scenario with `n` inputs, from a stream of their own.
+option_spec draw_options(std::uint64_t seed, int depth, int n, const generator_options& opts) {
+  rng r(mix(seed, 0x0B7105ull));
+  option_spec o;
+  const double share = opts.focus_options ? (depth == 0 ? 90.0 : 50.0) : (depth == 0 ? 40.0 : 20.0);
+  if (!r.percent(share)) return o;
+  o.drawn = true;
+  o.designated = r.percent(30);
+  if (r.percent(60)) {
+    // Small limits are the interesting ones: 1 and 2 in half the cases.
+    const int hi = r.percent(50) ? std::min(2, n + 1) : n + 1;
+    o.limit = static_cast<std::size_t>(r.between(1, std::max(1, hi)));
+  }
+  const int d = r.between(0, 99);
+  o.deadline = d < 40   ? deadline_kind::none
+               : d < 50 ? deadline_kind::before
+               : d < 85 ? deadline_kind::during
+                        : deadline_kind::after;
+  o.absolute = r.percent(40);
+  o.both = r.percent(20);
+  switch (o.deadline) {
+    case deadline_kind::before:
+      o.offset = -microseconds(r.percent(50) ? 0 : r.between(1, 1000));
+      break;
+    case deadline_kind::during:
+      o.offset = pick_moment(r);
+      break;
+    default:
+      o.offset = std::chrono::seconds(30);  // no call takes that long (the hang limit is 20 s)
+      break;
+  }
+  // The other one of timeout/deadline: far away (the earlier must win) or close as well.
+  o.also = r.percent(50) ? microseconds(std::chrono::seconds(30)) : pick_moment(r);
+  const int s = r.between(0, 99);
+  if (depth == 0) {
+    // Only top-level calls get a stopper thread: nested calls are many.
+    o.stop = s < 45   ? stop_kind::none
+             : s < 55 ? stop_kind::before
+             : s < 80 ? stop_kind::delay
+                      : stop_kind::after_starts;
+  } else {
+    o.stop = s < 60 ? stop_kind::none : s < 70 ? stop_kind::before : stop_kind::parent;
+  }
+  o.stop_delay = pick_moment(r);
+  o.stop_after = r.between(0, std::max(0, n));
+  o.progress = r.percent(80);
+  return o;
+}
+
+/// How a call is issued, from a stream of its own. `on_pool_thread`: the call is made by a
+/// task running on a pool. A coroutine's result is collected with a plain blocking wait that
+/// runs no tasks: on a pool thread that is the caller's own deadlock (a call on a one-thread
+/// pool made from that pool's thread would wait for itself), so there start and get is used.
+issue_spec draw_issue(std::uint64_t seed, bool on_pool_thread, const generator_options& opts) {
+  rng r(mix(seed, 0x155E7Dull));
+  issue_spec o;
+  const int u = r.between(0, 99);
+  const int plain = opts.focus_start ? 10 : 60;
+  const int start = opts.focus_start ? 55 : 85;
+  o.mode = u < plain ? call_mode::plain : u < start ? call_mode::start : call_mode::await;
+  const int p = r.between(0, 99);
+  o.poll = p < 40   ? poll_kind::none
+           : p < 60 ? poll_kind::wait
+           : p < 80 ? poll_kind::wait_for
+                    : poll_kind::ready;
+  o.wait_for = r.percent(30) ? microseconds(0) : pick_moment(r);
+  o.work = r.percent(50) ? r.between(1, 20000) : 0;
+  if (o.mode == call_mode::await && on_pool_thread) o.mode = call_mode::start;
+  if (o.mode != call_mode::start) {
+    o.poll = poll_kind::none;
+    o.work = 0;
+  }
+  return o;
+}
+
+scenario generate_at(std::uint64_t seed, int depth, const generator_options& opts,
+                     bool on_pool_thread) {
   rng r(seed);
   scenario s;
   s.seed = seed;
@@ -230,8 +314,10 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
       t.latency = microseconds(r.between(0, 2000));
     if (t.input == input_kind::callable && nested < max_nested && r.percent(nest_rate)) {
       ++nested;
+      // Its tasks run on the caller's thread only on the inline executor.
       t.nested = std::make_shared<const scenario>(
-          generate_at(mix(seed, static_cast<std::uint64_t>(i) + 1), depth + 1, opts));
+          generate_at(mix(seed, static_cast<std::uint64_t>(i) + 1), depth + 1, opts,
+                      on_pool_thread || s.exec != exec_kind::inline_exec));
     }
   }
   // Each sibling future names the callable that sets it (drawn after every input, so that
@@ -240,13 +326,15 @@ scenario generate_at(std::uint64_t seed, int depth, const generator_options& opt
     if (t.input == input_kind::sibling_future)
       t.set_by = callables[static_cast<std::size_t>(r.next() % callables.size())];
   make_decidable(s);
+  s.options = draw_options(seed, depth, n, opts);
+  s.issue = draw_issue(seed, on_pool_thread, opts);
   return s;
 }
 
 }  // namespace
 
 scenario generate(std::uint64_t seed, const generator_options& opts) {
-  return generate_at(seed, 0, opts);
+  return generate_at(seed, 0, opts, false);
 }
 
 }  // namespace settle_stress

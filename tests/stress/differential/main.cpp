@@ -2,16 +2,25 @@
 // checks every outcome against an oracle computed from the scenario alone.
 //
 //   settle_stress_differential [--seed S] [--count N] [--threads T] [--exec NAME]
-//                              [--max-tasks M] [--max-depth D] [--focus futures]
+//                              [--max-tasks M] [--max-depth D]
+//                              [--focus futures|options|start]
 //                              [--time-limit SECONDS] [--liveness-timeout SECONDS]
-//                              [--liveness-every N] [--verbose]
+//                              [--liveness-every N] [--no-strict-settled-first] [--verbose]
 //
 // Scenario k uses seed S + k. A failure prints the seed and the command that reruns just
 // that scenario. With --threads T, T threads run scenarios at once (on the pools shared by
 // all of them); --exec pins every level of every scenario to one executor
 // (inline, pool1, pool2, elastic, default, derived). --focus futures generates only calls
 // with future inputs (late, never set during the call, set by a sibling task, mixed with
-// callables), mostly on the small pools and with longer delays.
+// callables), mostly on the small pools and with longer delays. --focus options gives most
+// calls options (a limit, a deadline before, during or after the tasks, a stop token signalled
+// before the call or by another thread at a random moment, on_settled); otherwise a share of
+// the calls takes them. --focus start issues most calls through settle::start (then get(),
+// perhaps after wait(), wait_for() or ready() and a little other work; or co_await in a
+// coroutine whose result the caller collects); otherwise a share of them is. Several --focus
+// may be given. all, any and race must not throw timed_out/cancelled
+// once on_settled has reported, before the deadline or the stop request, what decides them;
+// --no-strict-settled-first leaves that check out.
 //
 // A scenario that runs longer than --time-limit is a hang: the run prints it and exits with
 // status 3. After each scenario, every pool it used must run a new task within
@@ -49,6 +58,7 @@ struct options {
   int liveness_timeout_seconds = 0;  // 0: the default for the thread count
   long long liveness_every = 16;
   bool verbose = false;
+  bool strict_settled_first = true;
   generator_options gen;
 };
 
@@ -56,8 +66,9 @@ struct options {
   std::fprintf(stderr,
                "%s\nusage: settle_stress_differential [--seed S] [--count N] [--threads T]\n"
                "         [--exec inline|pool1|pool2|elastic|default|derived] [--max-tasks M]\n"
-               "         [--max-depth D] [--focus futures] [--time-limit SECONDS]\n"
-               "         [--liveness-timeout SECONDS] [--liveness-every N] [--verbose]\n",
+               "         [--max-depth D] [--focus futures|options|start] [--time-limit SECONDS]\n"
+               "         [--liveness-timeout SECONDS] [--liveness-every N]\n"
+               "         [--no-strict-settled-first] [--verbose]\n",
                why);
   std::exit(2);
 }
@@ -89,9 +100,19 @@ options parse(int argc, char** argv) {
         o.liveness_every = std::stoll(value());
       else if (arg == "--focus") {
         const std::string what = value();
-        if (what != "futures") usage(("unknown focus " + what + " (known: futures)").c_str());
-        o.gen.focus_futures = true;
-      } else if (arg == "--verbose")
+        if (what == "futures")
+          o.gen.focus_futures = true;
+        else if (what == "options")
+          o.gen.focus_options = true;
+        else if (what == "start")
+          o.gen.focus_start = true;
+        else
+          usage(("unknown focus " + what + " (known: futures, options, start)").c_str());
+      } else if (arg == "--strict-settled-first")
+        o.strict_settled_first = true;
+      else if (arg == "--no-strict-settled-first")
+        o.strict_settled_first = false;
+      else if (arg == "--verbose")
         o.verbose = true;
       else if (arg == "--exec") {
         const std::string name = value();
@@ -118,6 +139,9 @@ std::string reproduce_command(const options& o, std::uint64_t seed) {
   if (o.gen.max_tasks != generator_options{}.max_tasks) cmd << " --max-tasks " << o.gen.max_tasks;
   if (o.gen.max_depth != generator_options{}.max_depth) cmd << " --max-depth " << o.gen.max_depth;
   if (o.gen.focus_futures) cmd << " --focus futures";
+  if (o.gen.focus_options) cmd << " --focus options";
+  if (o.gen.focus_start) cmd << " --focus start";
+  if (!o.strict_settled_first) cmd << " --no-strict-settled-first";
   if (o.liveness_every != options{}.liveness_every) cmd << " --liveness-every " << o.liveness_every;
   return cmd.str();
 }
@@ -244,15 +268,21 @@ void run_all(const options& opts, const pools& p, hang_detector& detector,
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   const statistics& st = stats();
   std::printf(
-      "settle differential: %lld scenarios (seeds %llu..%llu, %d thread(s)%s%s%s): %lld "
-      "combinator calls (%lld nested in tasks), %lld tasks run, %lld future inputs (%lld set "
-      "by a sibling task), %lld exceptions thrown, %lld pool liveness checks, %.1f s\n",
+      "settle differential: %lld scenarios (seeds %llu..%llu, %d thread(s)%s%s%s%s%s): %lld "
+      "combinator calls (%lld nested in tasks; %lld by start and get, %lld by start and "
+      "co_await), %lld tasks run, %lld future inputs (%lld set "
+      "by a sibling task), %lld exceptions thrown, %lld pool liveness checks; %lld calls with "
+      "options (%lld expired by a deadline or a stop, %lld slots timed_out or cancelled in "
+      "all_settled, %lld reached their limit, %lld on_settled reports), %.1f s\n",
       opts.count, static_cast<unsigned long long>(opts.seed),
       static_cast<unsigned long long>(opts.seed + static_cast<std::uint64_t>(opts.count)) - 1,
       opts.threads, opts.gen.exec ? ", executor " : "",
       opts.gen.exec ? name_of(*opts.gen.exec) : "", opts.gen.focus_futures ? ", futures" : "",
-      st.calls.load(), st.nested_calls.load(), st.tasks_run.load(), st.futures.load(),
-      st.set_by_tasks.load(), st.thrown.load(), st.liveness_checks.load(), seconds);
+      opts.gen.focus_options ? ", options" : "", opts.gen.focus_start ? ", start" : "",
+      st.calls.load(), st.nested_calls.load(), st.started_calls.load(), st.awaited_calls.load(),
+      st.tasks_run.load(), st.futures.load(), st.set_by_tasks.load(), st.thrown.load(),
+      st.liveness_checks.load(), st.option_calls.load(), st.expired_calls.load(),
+      st.expired_slots.load(), st.at_limit.load(), st.reports.load(), seconds);
   std::printf("%lld passed, %lld failed\n", opts.count - failed.load(), failed.load());
   std::fflush(stdout);
 }
@@ -279,7 +309,8 @@ int main(int argc, char** argv) {
                   derived,
                   std::chrono::seconds(opts.liveness_timeout_seconds),
                   static_cast<std::uint64_t>(opts.liveness_every),
-                  opts.threads > 1};
+                  opts.threads > 1,
+                  opts.strict_settled_first};
     run_all(opts, p, detector, failed);
     detector.begin_teardown();
   }

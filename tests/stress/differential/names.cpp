@@ -170,6 +170,99 @@ const char* name_of(mixed_shape k) {
   return "?";
 }
 
+const char* name_of(deadline_kind k) {
+  switch (k) {
+    case deadline_kind::none:
+      return "none";
+    case deadline_kind::before:
+      return "before the call";
+    case deadline_kind::during:
+      return "during the call";
+    case deadline_kind::after:
+      return "after the call";
+  }
+  return "?";
+}
+
+const char* name_of(stop_kind k) {
+  switch (k) {
+    case stop_kind::none:
+      return "none";
+    case stop_kind::before:
+      return "before the call";
+    case stop_kind::delay:
+      return "by another thread after";
+    case stop_kind::after_starts:
+      return "by another thread once started:";
+    case stop_kind::parent:
+      return "the parent task's token";
+  }
+  return "?";
+}
+
+const char* name_of(call_mode k) {
+  switch (k) {
+    case call_mode::plain:
+      return "plain call";
+    case call_mode::start:
+      return "start";
+    case call_mode::await:
+      return "start, co_await in a coroutine, its result collected on the caller";
+  }
+  return "?";
+}
+
+const char* name_of(poll_kind k) {
+  switch (k) {
+    case poll_kind::none:
+      return "none";
+    case poll_kind::wait:
+      return "wait()";
+    case poll_kind::wait_for:
+      return "wait_for()";
+    case poll_kind::ready:
+      return "ready()";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string describe(const issue_spec& o) {
+  std::ostringstream out;
+  out << "; issued: " << name_of(o.mode);
+  if (o.mode != call_mode::start) return out.str();
+  if (o.work != 0) out << ", " << o.work << " rounds of work";
+  if (o.poll == poll_kind::wait_for)
+    out << ", wait_for(" << o.wait_for.count() << "us)";
+  else if (o.poll != poll_kind::none)
+    out << ", " << name_of(o.poll);
+  out << ", get";
+  return out.str();
+}
+
+std::string describe(const option_spec& o) {
+  std::ostringstream out;
+  out << "; options:";
+  if (o.designated) out << " (designated)";
+  if (o.limit != 0) out << " limit " << o.limit;
+  if (o.deadline != deadline_kind::none) {
+    out << " " << (o.absolute ? "deadline" : "timeout") << " " << name_of(o.deadline) << " ("
+        << o.offset.count() << "us)";
+    if (o.both)
+      out << " | " << (o.absolute ? "timeout" : "deadline") << " " << o.also.count() << "us";
+  }
+  if (o.stop != stop_kind::none) {
+    out << " stop " << name_of(o.stop);
+    if (o.stop == stop_kind::delay) out << " " << o.stop_delay.count() << "us";
+    if (o.stop == stop_kind::after_starts) out << " " << o.stop_after;
+  }
+  if (o.progress) out << " on_settled";
+  return out.str();
+}
+
+}  // namespace
+
 std::string pattern_of(mixed_shape k) {
   std::string out;
   for (const char* p = name_of(k); *p != '\0'; ++p)
@@ -194,6 +287,8 @@ std::string describe(const scenario& s) {
     out << name_of(s.mix) << " -> int";
   else
     out << s.tasks.size() << " x " << name_of(s.value);
+  out << describe(s.issue);
+  if (s.options.drawn) out << describe(s.options);
   out << "; tasks:";
   bool any_special = false;
   for (std::size_t i = 0; i < s.tasks.size(); ++i) {

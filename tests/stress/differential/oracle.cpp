@@ -93,6 +93,10 @@ void check_structure(const run_context& c, bool returned) {
   // settle when they are set) only "at most once" (and for all_settled, "every one") is
   // fixed.
   const bool in_order = runs_in_order(c);
+  // A deadline or a stop request may have cut the call short: then a task may not have
+  // started (its slot is judged by the options' oracle), and on the inline executor the tasks
+  // that started are a prefix of those up to the deciding one.
+  const bool expired = may_have_expired(c);
   int last = n - 1;
   if (in_order) {
     const auto first_where = [&](bool rejecting) {
@@ -118,10 +122,15 @@ void check_structure(const run_context& c, bool returned) {
     const int started = c.started[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
     if (c.s.is_future(i)) continue;  // no body: never counted
     if (started > 1) c.mismatch(task_name(c, i) + " started " + std::to_string(started) + " times");
-    if (c.s.comb == comb_kind::all_settled && started != 1)
+    if (c.s.comb == comb_kind::all_settled && started != 1 && !expired)
       c.mismatch(task_name(c, i) + " never started, but all_settled runs every task");
     if (in_order) {
-      if (i <= last && started != 1)
+      const bool before_started =
+          i == 0 || c.started[static_cast<std::size_t>(i - 1)].load(std::memory_order_relaxed) == 1;
+      if (expired && i <= last && started == 1 && !before_started)
+        c.mismatch(task_name(c, i) + " started on the inline executor, but task " +
+                   std::to_string(i - 1) + " before it did not");
+      if (i <= last && started != 1 && !expired)
         c.mismatch(task_name(c, i) +
                    " did not start on the inline executor before the call was decided at task " +
                    std::to_string(last));
@@ -133,6 +142,7 @@ void check_structure(const run_context& c, bool returned) {
 }
 
 void check_all_outcome(const run_context& c, const std::exception_ptr& error) {
+  if (error && c.opts != nullptr && options_judge_thrown(c, error)) return;
   // Rejections that can settle the call: not those of futures set only after it.
   const std::vector<int> rejecting = inputs_where(c, true);
   bool any_rejects = false;
@@ -166,6 +176,7 @@ void check_all_outcome(const run_context& c, const std::exception_ptr& error) {
 
 void check_single_outcome(const run_context& c, bool returned, std::optional<int> number,
                           const std::exception_ptr& error) {
+  if (!returned && c.opts != nullptr && options_judge_thrown(c, error)) return;
   const int n = c.size();
 
   // A returned value must be that of an input in `allowed` (void values name nobody).

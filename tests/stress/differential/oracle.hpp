@@ -12,9 +12,24 @@
 #include <string>
 #include <vector>
 
+#include "differential/issue.hpp"
 #include "differential/runner.hpp"
 
 namespace settle_stress {
+
+// Call options (options.cpp; the rules in options.hpp).
+/// Right after the call: what may have expired it by then.
+void options_call_returned(run_context& c);
+/// all_settled, slot `index`: true when it holds timed_out or cancelled (judged there).
+[[nodiscard]] bool options_judge_slot(const run_context& c, int index, bool fulfilled,
+                                      const std::exception_ptr& reason);
+/// all, any, race: true when `error` is timed_out or cancelled (judged there).
+[[nodiscard]] bool options_judge_thrown(const run_context& c, const std::exception_ptr& error);
+/// Starts, limit, order and on_settled reports, once the outcome has been checked.
+void options_check_call(const run_context& c, bool returned, std::optional<int> number,
+                        const std::exception_ptr& error);
+/// After the call: its deadline had passed, or its stop had been requested, when it returned.
+[[nodiscard]] bool may_have_expired(const run_context& c);
 
 /// After every call: no task body still running, none started twice, all_settled started
 /// every one; on the inline executor with callables only, exactly the tasks up to the
@@ -30,6 +45,7 @@ void check_slot(const run_context& c, int index, const settle::settled<T>& r) {
       (r.status() == settle::status::fulfilled) != fulfilled ||
       (r.reason() == nullptr) != fulfilled)
     c.mismatch(where + ": status(), is_fulfilled(), is_rejected(), bool and reason() disagree");
+  if (c.opts != nullptr && options_judge_slot(c, index, fulfilled, r.reason())) return;
   const task_spec& t = c.task(index);
   if (t.error == error_kind::none) {
     if (!fulfilled) {
@@ -92,6 +108,8 @@ void check_single_outcome(const run_context& c, bool returned, std::optional<int
 template <comb_kind C, class Result, class PerValue>
 void check_outcome(run_context& c, const outcome<Result>& o, PerValue&& per_value) {
   const bool returned = o.value.has_value();
+  if (c.opts != nullptr) options_call_returned(c);
+  std::optional<int> number;
   if constexpr (C == comb_kind::all_settled) {
     if (!returned)
       c.mismatch("all_settled threw " + explain(o.error));
@@ -101,11 +119,11 @@ void check_outcome(run_context& c, const outcome<Result>& o, PerValue&& per_valu
     check_all_outcome(c, o.error);
     if (returned) per_value(*o.value);
   } else {
-    std::optional<int> number;
     if (returned) number = number_of(*o.value);
     check_single_outcome(c, returned, number, o.error);
   }
   check_structure(c, returned);
+  if (c.opts != nullptr) options_check_call(c, returned, number, o.error);
   check_liveness(c);
 }
 
@@ -125,13 +143,13 @@ void check_range_values(const run_context& c, const Vector& v) {
   }
 }
 
-/// Runs `call<C>(ex, args...)` on the scenario's executor and combinator, and checks the
+/// Runs `call<C>(c, ex, args...)` on the scenario's executor and combinator, and checks the
 /// outcome slot by slot as a range result.
 template <class... Args>
 void run_and_check_range(run_context& c, Args&... args) {
   with_executor(c, [&](auto& ex) {
     with_combinator(c, [&]<comb_kind C>() {
-      const auto o = capture([&] { return call<C>(ex, args...); });
+      const auto o = capture([&] { return call<C>(c, ex, args...); });
       check_outcome<C>(c, o, [&](const auto& result) { check_range_values<C>(c, result); });
     });
   });

@@ -41,7 +41,7 @@ void run_pattern_at(run_context& c, std::index_sequence<I...>) {
   with_executor(c, [&](auto& ex) {
     with_combinator(c, [&]<comb_kind C>() {
       inputs.start();
-      const auto o = capture([&] { return call<C>(ex, argument<Futures, I>(c, inputs)...); });
+      const auto o = capture([&] { return call<C>(c, ex, argument<Futures, I>(c, inputs)...); });
       check_outcome<C>(c, o, [&](const auto& result) {
         if constexpr (C == comb_kind::all_settled)
           (check_slot(c, static_cast<int>(I), std::get<I>(result)), ...);

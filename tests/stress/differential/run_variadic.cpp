@@ -27,7 +27,7 @@ void run_shape(run_context& c, std::index_sequence<I...>) {
         c.mismatch("generator asked for any/race over types without a common type");
       } else {
         const auto o = capture([&] {
-          return call<C>(ex, scenario_task < Ts, I % 2 == 1 > {&c, static_cast<int>(I)}...);
+          return call<C>(c, ex, scenario_task < Ts, I % 2 == 1 > {&c, static_cast<int>(I)}...);
         });
         check_outcome<C>(c, o, [&](const auto& result) {
           if constexpr (C == comb_kind::all_settled)

@@ -1,6 +1,9 @@
 // The non-template half of the runner: exceptions, dispatch by form, the liveness check.
 #include "differential/runner.hpp"
 
+#include "differential/issue.hpp"
+#include "differential/options.hpp"
+
 #include <algorithm>
 #include <future>
 #include <new>
@@ -59,9 +62,14 @@ void run_context::mismatch(const std::string& what) const {
           "): " + what);
 }
 
-void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const std::string& path) {
+void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const std::string& path,
+                  const std::stop_token* parent) {
   run_context c(s, p, log, s.depth == 0 ? path : path + " / seed " + std::to_string(s.seed));
   stats().calls.fetch_add(1, std::memory_order_relaxed);
+  // Destroyed before `c`, once the form has set its futures: it checks that nothing started or
+  // was reported after the call returned.
+  std::optional<option_run> options;
+  if (s.options.drawn) options.emplace(c, parent);
   switch (s.form) {
     case form_kind::range:
     case form_kind::range_token:
@@ -235,6 +243,15 @@ std::string explain(const std::exception_ptr& e) {
   } catch (...) {
     return "an exception of unknown type";
   }
+}
+
+void other_work(int rounds) {
+  // Kept where the compiler cannot drop the loop; relaxed, nobody reads it for ordering.
+  static std::atomic<std::uint64_t> sink{0};
+  rng r(static_cast<std::uint64_t>(rounds));
+  std::uint64_t x = 0;
+  for (int i = 0; i < rounds; ++i) x ^= r.next();
+  sink.fetch_xor(x, std::memory_order_relaxed);
 }
 
 int index_of_number(const run_context& c, int number) {

@@ -45,6 +45,9 @@ struct pools {
   /// Other threads run scenarios on the same pools at once (--threads): a pool left parked
   /// may be another scenario's doing.
   bool shared = false;
+  /// All, any and race must not throw the expiry once on_settled has reported what decides
+  /// them before it (see option_run::check_settled_first); --no-strict-settled-first: unchecked.
+  bool strict_settled_first = true;
 };
 
 /// Totals over the whole run (all threads), for the summary line.
@@ -56,6 +59,13 @@ struct statistics {
   std::atomic<long long> futures{0};          // future inputs
   std::atomic<long long> set_by_tasks{0};     // futures set by a sibling task during the call
   std::atomic<long long> liveness_checks{0};  // pools checked for a new task after a scenario
+  std::atomic<long long> option_calls{0};     // calls that took options
+  std::atomic<long long> expired_calls{0};    // ... that returned after a deadline or a stop
+  std::atomic<long long> expired_slots{0};    // all_settled slots that hold timed_out/cancelled
+  std::atomic<long long> at_limit{0};         // limited calls whose tasks reached the limit
+  std::atomic<long long> reports{0};          // on_settled reports
+  std::atomic<long long> started_calls{0};    // calls issued by settle::start, then get()
+  std::atomic<long long> awaited_calls{0};    // ... then co_await in a coroutine
 };
 statistics& stats();
 
@@ -83,6 +93,7 @@ struct stopped_early {
 };
 
 class future_inputs;
+class option_run;
 
 /// Everything one combinator call of a scenario shares with its tasks.
 struct run_context {
@@ -97,6 +108,7 @@ struct run_context {
   std::unique_ptr<std::atomic<int>[]> started;  // per task: how often its body started
   std::atomic<int> running{0};                  // task bodies between entry and exit
   future_inputs* futures = nullptr;  // the promises behind the call's future inputs, if any
+  option_run* opts = nullptr;        // the call's options, when the scenario draws any
   std::vector<std::future<int>> late_probes;  // liveness probes that had not run in time
 
   [[nodiscard]] int size() const { return static_cast<int>(s.tasks.size()); }
@@ -104,8 +116,10 @@ struct run_context {
   void mismatch(const std::string& what) const;
 };
 
-/// Runs scenario `s` (and the nested ones its tasks run) and logs every mismatch.
-void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const std::string& path);
+/// Runs scenario `s` (and the nested ones its tasks run) and logs every mismatch. `parent`:
+/// the stop_token of the task that runs it, if that task takes one (stop_kind::parent).
+void run_scenario(const scenario& s, const pools& p, mismatch_log& log, const std::string& path,
+                  const std::stop_token* parent = nullptr);
 
 // One per translation unit, by form.
 void run_range_form(run_context& c);
@@ -113,6 +127,15 @@ void run_map_form(run_context& c);
 void run_variadic_form(run_context& c);
 void run_futures_form(run_context& c);
 void run_mixed_form(run_context& c);
+
+// Call options (options.cpp).
+/// Just before the call: the options to pass (this starts the stopper thread, if any).
+[[nodiscard]] settle::options options_for_call(run_context& c);
+/// A task body of `c` starts: the concurrency gauge, the start order, the stopper's count.
+void options_task_started(run_context& c, int index, int running_now);
+/// Whether the call has a deadline or a stop token, so that its tasks' tokens may be
+/// signalled even in all_settled.
+[[nodiscard]] bool may_expire(const run_context& c);
 
 /// Sets the promise of every sibling future that task `index` sets (futures.cpp).
 void set_siblings(run_context& c, int index);
@@ -175,7 +198,8 @@ std::optional<int> number_of(const T& v) {
 template <class R>
 R task_body(run_context& c, int index, const std::stop_token* token) {
   c.started[static_cast<std::size_t>(index)].fetch_add(1, std::memory_order_relaxed);
-  c.running.fetch_add(1, std::memory_order_relaxed);
+  const int running_now = c.running.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (c.opts != nullptr) options_task_started(c, index, running_now);
   struct leave {
     run_context& c;
     // Release: the decrement is the last thing the body does; the caller reads `running`
@@ -198,10 +222,11 @@ R task_body(run_context& c, int index, const std::stop_token* token) {
   if (c.futures != nullptr) set_siblings(c, index);
   if (t.nested) {
     stats().nested_calls.fetch_add(1, std::memory_order_relaxed);
-    run_scenario(*t.nested, c.pool, c.log, c.path + " / task " + std::to_string(index));
+    run_scenario(*t.nested, c.pool, c.log, c.path + " / task " + std::to_string(index), token);
   }
   if (token != nullptr && token->stop_requested()) {
-    if (c.s.comb == comb_kind::all_settled)
+    // In all_settled only an expiring call (deadline, stop_on) signals tokens.
+    if (c.s.comb == comb_kind::all_settled && !may_expire(c))
       c.mismatch("task " + std::to_string(index) +
                  " found its stop_token signalled in all_settled");
     stats().thrown.fetch_add(1, std::memory_order_relaxed);
@@ -251,29 +276,7 @@ struct scenario_fn {
 
 /// Stands for "no executor argument": the combinator uses settle::default_executor().
 struct default_tag {};
-
-template <comb_kind C, class Ex, class... A>
-decltype(auto) call(Ex& ex, A&&... a) {
-  if constexpr (std::is_same_v<Ex, default_tag>) {
-    if constexpr (C == comb_kind::all_settled)
-      return settle::all_settled(std::forward<A>(a)...);
-    else if constexpr (C == comb_kind::all)
-      return settle::all(std::forward<A>(a)...);
-    else if constexpr (C == comb_kind::any)
-      return settle::any(std::forward<A>(a)...);
-    else
-      return settle::race(std::forward<A>(a)...);
-  } else {
-    if constexpr (C == comb_kind::all_settled)
-      return settle::all_settled(ex, std::forward<A>(a)...);
-    else if constexpr (C == comb_kind::all)
-      return settle::all(ex, std::forward<A>(a)...);
-    else if constexpr (C == comb_kind::any)
-      return settle::any(ex, std::forward<A>(a)...);
-    else
-      return settle::race(ex, std::forward<A>(a)...);
-  }
-}
+// Calling a combinator on an executor, issued as the scenario says: call<C> in issue.hpp.
 
 /// Calls fn(executor) with the scenario's executor.
 template <class Fn>

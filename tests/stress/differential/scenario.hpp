@@ -70,6 +70,47 @@ enum class error_kind : std::uint8_t {
   integer
 };
 
+/// When the call's deadline falls: none, already past at the call (it starts nothing), while
+/// the tasks run, or long after any call can take.
+enum class deadline_kind : std::uint8_t { none, before, during, after };
+/// When the call's stop token (`settle::stop_on`) is signalled: never, before the call, by
+/// another thread after a delay or once `stop_after` task bodies have started, or (a nested
+/// call only) the token of the stop-aware task that makes the call, handed to `stop_on`.
+enum class stop_kind : std::uint8_t { none, before, delay, after_starts, parent };
+
+/// The call options of a scenario (SPEC §5). Drawn from a stream of their own, so a scenario
+/// has the same tasks with and without them.
+struct option_spec {
+  bool drawn = false;       // false: the call takes no options argument at all
+  bool designated = false;  // built as `options{.max_concurrency = ...}` instead of with `|`
+  std::size_t limit = 0;    // 0: no limit
+  deadline_kind deadline = deadline_kind::none;
+  bool absolute = false;  // `deadline(t)` rather than `timeout(d)`
+  bool both = false;      // also the other one, `also` from the call's start (the earlier wins)
+  std::chrono::microseconds offset{0};  // the deadline, from just before the call
+  std::chrono::microseconds also{0};
+  stop_kind stop = stop_kind::none;
+  std::chrono::microseconds stop_delay{0};
+  int stop_after = 0;     // stop_kind::after_starts: task bodies started first
+  bool progress = false;  // an on_settled callback that counts the reports
+};
+
+/// How a call is issued (SPEC §6): the plain blocking call; `settle::start` and then `get`
+/// on the calling thread; or `co_await` on the pending in a coroutine whose result the
+/// calling thread collects. The oracle is the same for all three.
+enum class call_mode : std::uint8_t { plain, start, await };
+/// What the caller does with a started call before `get`.
+enum class poll_kind : std::uint8_t { none, wait, wait_for, ready };
+
+/// The way a scenario issues its call. Drawn from a stream of its own, so a scenario has the
+/// same tasks and options in every mode.
+struct issue_spec {
+  call_mode mode = call_mode::plain;
+  poll_kind poll = poll_kind::none;
+  std::chrono::microseconds wait_for{0};  // poll_kind::wait_for: how long
+  int work = 0;  // rounds of a little computation between start and get (0: none)
+};
+
 struct scenario;
 
 struct task_spec {
@@ -95,6 +136,8 @@ struct scenario {
   variadic_shape shape = variadic_shape::one_int;
   mixed_shape mix = mixed_shape::f;
   std::vector<task_spec> tasks;
+  option_spec options;
+  issue_spec issue;
 
   [[nodiscard]] bool is_future(int i) const {
     return tasks[static_cast<std::size_t>(i)].input != input_kind::callable;
@@ -108,6 +151,12 @@ struct generator_options {
   /// Only calls with future inputs (mixed with callables, late, never set, set by a
   /// sibling), mostly on one- and two-thread pools, with longer delays.
   bool focus_futures = false;
+  /// Most calls take options (a limit, a deadline before, during or after the tasks, a stop
+  /// token signalled at a random moment, on_settled); otherwise a share of them does.
+  bool focus_options = false;
+  /// Most calls go through `settle::start` (then `get`, or `co_await` in a coroutine);
+  /// otherwise a share of them does.
+  bool focus_start = false;
 };
 
 /// The scenario for `seed`. Deterministic: the same seed and options give the same scenario.
@@ -124,6 +173,10 @@ struct generator_options {
 [[nodiscard]] const char* name_of(error_kind k);
 [[nodiscard]] const char* name_of(input_kind k);
 [[nodiscard]] const char* name_of(mixed_shape k);
+[[nodiscard]] const char* name_of(deadline_kind k);
+[[nodiscard]] const char* name_of(stop_kind k);
+[[nodiscard]] const char* name_of(call_mode k);
+[[nodiscard]] const char* name_of(poll_kind k);
 [[nodiscard]] std::optional<exec_kind> parse_exec(const std::string& name);
 
 /// The number of tasks of the variadic shape.
