@@ -19,6 +19,8 @@ struct options {
   bool json = false;                            // one JSON record per row instead of tables
   bool quick = false;                           // a few-second run for CI
   std::string timeline;                         // write an SVG timeline here when non-empty
+  std::string io = "sleep";                     // what an I/O operation is: sleep, http, postgres
+  std::string pg;                               // libpq connection string for --io postgres
 };
 
 inline constexpr std::string_view usage_text =
@@ -26,7 +28,8 @@ inline constexpr std::string_view usage_text =
 
 Runs independent operations sequentially (all_settled(settle::inline_executor{}, ...))
 and in parallel (all_settled(...) on settle::default_executor()) and prints how long
-each took. Simulated I/O is a sleep: nothing touches a network or a disk.
+each took. By default I/O is simulated, a sleep: nothing touches a network or a disk;
+--io http and --io postgres put a real request behind each operation.
 
 Sections:
   I/O-bound   every N of --ops; each operation waits --latency-ms. Ideal speedup: N.
@@ -36,6 +39,7 @@ Sections:
               "cores used" is the parallel run's process CPU time / wall time.
   failures    k = 0, 1, 3 of N operations throw (N = largest of --ops up to 10):
               all_settled keeps the other N-k results, all throws the first error.
+With --io http or --io postgres only the I/O-bound section runs.
 
 Options:
   --ops LIST         comma-separated operation counts (default 3,5,10,100)
@@ -44,6 +48,15 @@ Options:
   --json             print one JSON record per row (JSON Lines) instead of tables
   --timeline FILE    write an SVG timeline (sequential above parallel) of the I/O
                      row with the largest N up to 12 (the terminal gets the same bars)
+  --io KIND          what one I/O operation is (default sleep):
+                       sleep     a --latency-ms wait, no network
+                       http      a GET on its own TCP connection to a loopback HTTP
+                                 server in this process that answers after --latency-ms
+                       postgres  its own connection to PostgreSQL and
+                                 SELECT pg_sleep(--latency-ms / 1000)
+  --pg CONNINFO      libpq connection string for --io postgres (default: the
+                     SETTLE_PG_CONNINFO environment variable; scripts/postgres.sh
+                     start prints one)
   --quick            CI smoke run: --ops 3,5 --latency-ms 10 --repeat 1
                      (options given after --quick override it)
   --help             print this text and exit
@@ -99,6 +112,13 @@ inline std::optional<options> parse_options(int argc, char** argv) {
       o.json = true;
     } else if (a == "--timeline") {
       o.timeline = std::string(value(i, a));
+    } else if (a == "--io") {
+      o.io = std::string(value(i, a));
+      if (o.io != "sleep" && o.io != "http" && o.io != "postgres") {
+        throw std::invalid_argument("--io: expected sleep, http or postgres, got '" + o.io + "'");
+      }
+    } else if (a == "--pg") {
+      o.pg = std::string(value(i, a));
     } else if (a == "--quick") {
       o.quick = true;
       o.ops = {3, 5};

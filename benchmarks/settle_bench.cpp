@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <exception>
 #include <iostream>
@@ -24,6 +25,7 @@
 
 #include "bench_options.hpp"
 #include "failures.hpp"
+#include "real_io.hpp"
 #include "report.hpp"
 #include "timeline_svg.hpp"
 #include "workloads.hpp"
@@ -110,16 +112,13 @@ std::size_t timeline_ops(const std::vector<std::size_t>& ops) {
   return best ? best : *std::min_element(ops.begin(), ops.end());
 }
 
-void io_section(const options& opt, const machine_info& m) {
-  const auto latency = std::chrono::milliseconds(opt.latency_ms);
-  auto op = [latency](std::stop_token stop, std::size_t i) {
-    simulated_io(stop, latency);
-    return i;
-  };
+/// The I/O-bound rows. `heading` says what one operation is; `kind` names it in the
+/// timeline's title.
+template <class Op>
+void io_section(const options& opt, const machine_info& m, Op op, const std::string& heading,
+                const std::string& kind) {
   if (!opt.json) {
-    std::printf(
-        "\nI/O-bound: each operation is simulated I/O, a %d ms sleep (no network, no disk)\n",
-        opt.latency_ms);
+    std::printf("\n%s\n", heading.c_str());
     std::printf("  %5s %8s %14s %12s %8s %6s %13s\n", "ops", "latency", "sequential ms",
                 "parallel ms", "speedup", "ideal", "pool threads");
   }
@@ -132,6 +131,7 @@ void io_section(const options& opt, const machine_info& m) {
     const std::size_t threads = settle::default_executor().thread_count();
     if (opt.json) {
       std::cout << json_record("io")
+                       .add("io", opt.io)
                        .add("ops", n)
                        .add("latency_ms", opt.latency_ms)
                        .add("sequential_ms", r.sequential_ms)
@@ -163,7 +163,7 @@ void io_section(const options& opt, const machine_info& m) {
   if (!opt.timeline.empty()) {
     timeline_info info;
     info.title = std::to_string(pictured) + " operations \u00d7 " + std::to_string(opt.latency_ms) +
-                 " ms of simulated I/O: sequential " + format("%.0f", seq.total_ms()) +
+                 " ms of " + kind + ": sequential " + format("%.0f", seq.total_ms()) +
                  " ms, parallel " + format("%.0f", par.total_ms()) + " ms (" +
                  format("%.1f", seq.total_ms() / par.total_ms()) + "\u00d7 faster)";
     info.subtitle = "settle_bench on " + m.describe();
@@ -174,6 +174,58 @@ void io_section(const options& opt, const machine_info& m) {
     }
     if (!opt.json) std::printf("  timeline written to %s\n", opt.timeline.c_str());
   }
+}
+
+/// The I/O-bound rows with the I/O that --io chose.
+void io_rows(const options& opt, const machine_info& m) {
+  const auto latency = std::chrono::milliseconds(opt.latency_ms);
+  if (opt.io == "sleep") {
+    auto op = [latency](std::stop_token stop, std::size_t i) {
+      simulated_io(stop, latency);
+      return i;
+    };
+    return io_section(opt, m, op,
+                      "I/O-bound: each operation is simulated I/O, a " +
+                          std::to_string(opt.latency_ms) + " ms sleep (no network, no disk)",
+                      "simulated I/O");
+  }
+  if (opt.io == "http") {
+#if SETTLE_BENCH_HAS_HTTP
+    const http_io http(latency);
+    auto op = [port = http.port()](std::stop_token stop, std::size_t i) {
+      http_io::call(stop, port);
+      return i;
+    };
+    return io_section(opt, m, op,
+                      "I/O-bound over real TCP: each operation is " + http.describe() +
+                          " that answers after " + std::to_string(opt.latency_ms) + " ms",
+                      "HTTP over loopback TCP");
+#else
+    throw std::runtime_error("--io http: this settle_bench was built without POSIX sockets");
+#endif
+  }
+#if SETTLE_BENCH_HAS_LIBPQ
+  std::string conninfo = opt.pg;
+  if (const char* env = std::getenv("SETTLE_PG_CONNINFO"); conninfo.empty() && env != nullptr) {
+    conninfo = env;
+  }
+  if (conninfo.empty()) {
+    throw std::invalid_argument(
+        "--io postgres needs a connection string: --pg CONNINFO or SETTLE_PG_CONNINFO "
+        "(a throwaway server: export SETTLE_PG_CONNINFO=$(scripts/postgres.sh start))");
+  }
+  const postgres_io pg(conninfo, latency);
+  auto op = [&pg](std::stop_token, std::size_t i) {
+    pg.call();
+    return i;
+  };
+  io_section(opt, m, op, "I/O-bound against a real server: each operation is " + pg.describe(),
+             "PostgreSQL queries");
+#else
+  throw std::runtime_error(
+      "--io postgres: this settle_bench was built without PostgreSQL support (CMake did not "
+      "find libpq; on Debian/Ubuntu: apt-get install libpq-dev, then configure again)");
+#endif
 }
 
 void cpu_section(const options& opt, const machine_info& m) {
@@ -324,7 +376,8 @@ int main(int argc, char** argv) {
           .add("compiler", m.compiler)
           .add("optimised", m.optimised);
       if (!m.load.empty()) rec.add("load_average", std::stod(m.load));
-      std::cout << rec.add("latency_ms", opt.latency_ms)
+      std::cout << rec.add("io", opt.io)
+                       .add("latency_ms", opt.latency_ms)
                        .add("repeat", opt.repeat)
                        .add("quick", opt.quick)
                        .str()
@@ -338,9 +391,11 @@ int main(int argc, char** argv) {
           "parallel = all_settled(ids, op) on settle::default_executor()\n");
       std::printf("each time is the median of %d run(s)\n", opt.repeat);
     }
-    io_section(opt, m);
-    cpu_section(opt, m);
-    failures_section(opt);
+    io_rows(opt, m);
+    if (opt.io == "sleep") {  // where I/O goes changes none of the other rows
+      cpu_section(opt, m);
+      failures_section(opt);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "settle_bench: %s\n", e.what());
     return 1;

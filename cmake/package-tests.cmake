@@ -5,6 +5,8 @@
 #   settle.package.find_package      find_package(settle CONFIG REQUIRED) from that prefix
 #   settle.package.pkg_config        compile with `pkg-config --cflags --libs settle`
 #   settle.package.add_subdirectory  add_subdirectory(<settle source>), settle not top level
+#   settle.package.bare_install      `-DBUILD_TESTING=OFF` looks for nothing but a compiler and
+#                                    threads, uses every -D, installs, and find_package finds it
 #
 # Each test runs cmake/run-package-test.cmake in script mode; see there for the details.
 
@@ -38,7 +40,7 @@ set(_settle_pkg_args
     "-DPKG_CONFIG=${SETTLE_PKG_CONFIG_EXECUTABLE}"
     "-DBUILD_TYPE=$<CONFIG>")
 
-foreach(_mode install find_package pkg_config add_subdirectory)
+foreach(_mode install find_package pkg_config add_subdirectory bare_install)
   add_test(NAME settle.package.${_mode}
            COMMAND "${CMAKE_COMMAND}" ${_settle_pkg_args} "-DMODE=${_mode}" -P "${_settle_pkg_script}")
   set_tests_properties(settle.package.${_mode} PROPERTIES LABELS package TIMEOUT 900)

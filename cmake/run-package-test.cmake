@@ -1,5 +1,5 @@
 # Runs one package test (see package-tests.cmake); CTest calls it as
-#   cmake -DMODE=<install|find_package|pkg_config|add_subdirectory> -D... -P run-package-test.cmake
+#   cmake -DMODE=<install|find_package|pkg_config|add_subdirectory|bare_install> -D... -P run-package-test.cmake
 #
 # Every consumer is configured from scratch (its build directory is deleted first) with the
 # compiler, generator, build type and flags of the build that registered the test, so a stale
@@ -105,6 +105,117 @@ if(MODE STREQUAL "install")
   list(LENGTH _expected _n)
   message(STATUS "settle-package-test: ${_n} files installed into ${_prefix}")
 
+elseif(MODE STREQUAL "bare_install")
+  # The newcomer's install, `cmake -S . -B build -DBUILD_TESTING=OFF && cmake --install build`:
+  # the configure must look for nothing but a compiler and threads (no test framework, no
+  # benchmark peer, no documentation tool), use every variable it was given, and install a
+  # package that find_package() consumes.
+  set(_build "${WORK_DIR}/bare-build")
+  set(_bare_prefix "${WORK_DIR}/bare-prefix")
+  file(REMOVE_RECURSE "${_build}" "${_bare_prefix}")
+  set(_debug_find "")
+  if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.17)
+    set(_debug_find --debug-find)
+  endif()
+  set(_configure "${CMAKE_COMMAND}" -S "${SETTLE_SOURCE_DIR}" -B "${_build}" ${_cmake_args}
+                 -DBUILD_TESTING=OFF ${_debug_find})
+  string(REPLACE ";" " " _shown "${_configure}")
+  message(STATUS "settle-package-test: ${_shown}")
+  execute_process(COMMAND ${_configure} RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+  set(_log "${_out}\n${_err}")
+  file(WRITE "${WORK_DIR}/bare-configure.log" "${_log}")
+  if(NOT _rc EQUAL 0)
+    message("${_log}")
+    message(FATAL_ERROR "settle-package-test: the configure failed (${_rc})")
+  endif()
+  # Problems are collected as text (not a list: the log holds semicolons and brackets).
+  set(_problems "")
+
+  if(_log MATCHES "Manually-specified variables were not used")
+    string(APPEND _problems "\n  a variable given on the command line was not used (see the warning)")
+  endif()
+
+  # Every find_* call shows up as a "CMake Debug Log at <file>:<line> (<command>):" block. Calls
+  # made by CMake's own modules (compiler detection, FindThreads' internals) are fine; a call
+  # made by any other file must be the library's find_package(Threads).
+  if(_debug_find)
+    set(_marker "CMake Debug Log at ")
+    string(LENGTH "${_marker}" _marker_length)
+    set(_threads_seen FALSE)
+    set(_rest "${_log}")
+    string(FIND "${_rest}" "${_marker}" _pos)
+    while(NOT _pos EQUAL -1)
+      math(EXPR _pos "${_pos} + ${_marker_length}")
+      string(SUBSTRING "${_rest}" ${_pos} -1 _rest)
+      string(FIND "${_rest}" "${_marker}" _pos)
+      string(SUBSTRING "${_rest}" 0 ${_pos} _block)
+      string(REGEX MATCH "^[^\n]*" _where "${_block}")
+      string(FIND "${_where}" "${CMAKE_ROOT}/" _in_cmake_root)
+      if(_in_cmake_root EQUAL 0)
+        continue()
+      endif()
+      if(_where MATCHES "\\(find_package\\):$" AND _block MATCHES "Threads")
+        set(_threads_seen TRUE)
+      else()
+        # The header and the next lines name the call: "VAR: ... NAMES: ..." or the package.
+        string(REGEX MATCH "^[^\n]*\n[^\n]*\n[^\n]*\n[^\n]*\n[^\n]*" _what "${_block}")
+        string(REGEX REPLACE "[\n ]+" " " _what "${_what}")
+        string(APPEND _problems "\n  a lookup at ${_what}")
+      endif()
+    endwhile()
+    if(NOT _threads_seen)
+      # The library's own find_package(Threads) must be seen, or the check above saw nothing.
+      string(APPEND _problems "\n  --debug-find did not report the library's find_package(Threads)")
+    endif()
+  endif()
+
+  # What the cache remembers of lookups: a found package's details, a <Package>_DIR, a NOTFOUND
+  # (CMake's own CMAKE_* tool lookups aside: CMAKE_DLLTOOL is NOTFOUND off Windows).
+  file(STRINGS "${_build}/CMakeCache.txt" _cache REGEX "^[^#/].*=")
+  foreach(_entry IN LISTS _cache)
+    if(_entry MATCHES "^CMAKE_")
+      continue()
+    elseif(_entry MATCHES "^FIND_PACKAGE_MESSAGE_DETAILS_([^:]+):" AND NOT CMAKE_MATCH_1 STREQUAL "Threads")
+      string(APPEND _problems "\n  the cache says package ${CMAKE_MATCH_1} was looked for")
+    elseif(_entry MATCHES "^[A-Za-z0-9_.+-]+_DIR:PATH=")
+      string(APPEND _problems "\n  the cache holds a package location: ${_entry}")
+    elseif(_entry MATCHES "-NOTFOUND$")
+      string(APPEND _problems "\n  the cache holds a failed lookup: ${_entry}")
+    endif()
+  endforeach()
+  foreach(_opt SETTLE_BUILD_TESTS SETTLE_BUILD_EXAMPLES SETTLE_BUILD_BENCHMARKS SETTLE_BUILD_DOCS)
+    settle_cache_value("${_build}" ${_opt} _value)
+    if(_value)
+      string(APPEND _problems "\n  ${_opt} is '${_value}' after -DBUILD_TESTING=OFF")
+    endif()
+  endforeach()
+
+  # (Not if(_problems): a text that ends in -NOTFOUND is false.)
+  if(NOT _problems STREQUAL "")
+    message("${_log}")
+    message(FATAL_ERROR "settle-package-test: the configure with -DBUILD_TESTING=OFF asked for "
+                        "more than a compiler and threads (log: ${WORK_DIR}/bare-configure.log):"
+                        "${_problems}")
+  endif()
+  message(STATUS "settle-package-test: the configure looked for a compiler and threads only")
+
+  if(BUILD_TYPE)
+    settle_run("${CMAKE_COMMAND}" --install "${_build}" --prefix "${_bare_prefix}" --config "${BUILD_TYPE}")
+  else()
+    settle_run("${CMAKE_COMMAND}" --install "${_build}" --prefix "${_bare_prefix}")
+  endif()
+  set(_bin "${WORK_DIR}/bare-find_package")
+  settle_build_consumer(
+    "${_consumers}/find_package" "${_bin}" "-DCMAKE_PREFIX_PATH=${_bare_prefix}"
+    "-DSETTLE_EXPECTED_VERSION=${SETTLE_VERSION}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
+    -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+  settle_cache_value("${_bin}" settle_DIR _found)
+  get_filename_component(_found "${_found}" REALPATH)
+  get_filename_component(_want "${_bare_prefix}/share/cmake/settle" REALPATH)
+  if(NOT _found STREQUAL _want)
+    message(FATAL_ERROR "settle-package-test: found settle in '${_found}', expected '${_want}'")
+  endif()
+
 elseif(MODE STREQUAL "find_package")
   set(_bin "${WORK_DIR}/find_package")
   settle_build_consumer(
@@ -123,8 +234,13 @@ elseif(MODE STREQUAL "add_subdirectory")
   set(_bin "${WORK_DIR}/add_subdirectory")
   settle_build_consumer("${_consumers}/add_subdirectory" "${_bin}"
                         "-DSETTLE_SOURCE_DIR=${SETTLE_SOURCE_DIR}")
-  # Not the top-level project: settle's own tests, examples and benchmarks stay off.
-  foreach(_opt SETTLE_BUILD_TESTS SETTLE_BUILD_EXAMPLES SETTLE_BUILD_BENCHMARKS)
+  # Not the top-level project: settle's own tests, examples and benchmarks stay off, although
+  # the consumer's include(CTest) set BUILD_TESTING=ON.
+  settle_cache_value("${_bin}" BUILD_TESTING _value)
+  if(NOT _value)
+    message(FATAL_ERROR "settle-package-test: the consumer's BUILD_TESTING is '${_value}', not ON")
+  endif()
+  foreach(_opt SETTLE_BUILD_TESTS SETTLE_BUILD_EXAMPLES SETTLE_BUILD_BENCHMARKS SETTLE_BUILD_DOCS)
     settle_cache_value("${_bin}" ${_opt} _value)
     if(_value)
       message(FATAL_ERROR "settle-package-test: ${_opt} is '${_value}' in a consumer build")

@@ -1,8 +1,13 @@
-# cmake -DEXE=<program> -DEXPECTED=<file> -P check_output.cmake
-# Runs the program and compares its standard output with the expected file, line by
-# line, after masking durations ("123 ms" becomes "<n> ms" on both sides): the check
-# is about results and their order, not about how long they took.
-execute_process(COMMAND "${EXE}" OUTPUT_VARIABLE actual ERROR_VARIABLE errors
+# cmake -DEXE=<program> -DEXPECTED=<file> [-DARG_FILE=<file>] -P check_output.cmake
+# Runs the program (with the first line of ARG_FILE as its one argument, when given: a value
+# known only when the tests run, such as a server's address) and compares its standard output
+# with the expected file, line by line, after masking durations ("123 ms" becomes "<n> ms" on
+# both sides): the check is about results and their order, not about how long they took.
+set(args "")
+if(DEFINED ARG_FILE)
+  file(STRINGS "${ARG_FILE}" args LIMIT_COUNT 1)
+endif()
+execute_process(COMMAND "${EXE}" ${args} OUTPUT_VARIABLE actual ERROR_VARIABLE errors
                 RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${EXE} exited with '${rc}'\nstdout:\n${actual}\nstderr:\n${errors}")

@@ -1,6 +1,7 @@
 /// @file loopback_http.hpp
-/// A tiny HTTP/1.0 server on 127.0.0.1 for examples and benchmarks that need real
-/// sockets: each endpoint answers a fixed body after a fixed latency. POSIX only.
+/// A tiny HTTP/1.0 server on 127.0.0.1 for examples, benchmarks and tests that need real
+/// sockets: each endpoint answers a fixed body after a fixed latency. Beside it the
+/// client they share, `loopback_exchange`. POSIX only.
 #pragma once
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -118,7 +120,7 @@ class loopback_http {
       try {
         c.thread = std::thread([this, fd, &c] {
           serve(fd);
-          ::close(fd);
+          close_gracefully(fd);
           c.done = true;
         });
       } catch (const std::system_error&) {  // out of threads: turn this client away
@@ -156,6 +158,27 @@ class loopback_http {
     respond(fd, "200 OK", it->second.body);
   }
 
+  // Closing a socket with unread input makes the kernel reset the connection, and the reset
+  // can destroy the answer before the client has read it (a request over 8 KiB, say). So send
+  // FIN first, then drop what the client still sends until it closes too, for at most 1 s.
+  void close_gracefully(int fd) const {
+    ::shutdown(fd, SHUT_WR);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    char buf[1024];
+    for (;;) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd fds[2] = {{fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      const int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0 || (fds[1].revents & POLLIN) != 0) break;  // timed out, or stopping
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    }
+    ::close(fd);
+  }
+
   void respond(int fd, const std::string& status, const std::string& body) const {
     const std::string head =
         "HTTP/1.0 " + status +
@@ -190,3 +213,38 @@ class loopback_http {
   bool stopping_ = false;
   std::list<connection> connections_;  // a list: each thread holds a reference to its node
 };
+
+/// Connects to 127.0.0.1:`port` on a new connection, sends `request` and returns the whole
+/// response (HTTP/1.0: the server closes the connection after it). Each wait on the socket
+/// is a poll of at most 10 ms, then a look at `stop`: that is how a blocking read honours a
+/// token. Once `stop` is signalled it hangs up (the server sees the client leave) and throws
+/// std::system_error(operation_canceled); a failing socket call throws std::system_error.
+inline std::string loopback_exchange(std::stop_token stop, std::uint16_t port,
+                                     std::string_view request) {
+  struct socket_fd {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ~socket_fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } s;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (s.fd < 0 || ::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(s.fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
+    throw std::system_error(errno, std::generic_category(), "loopback_exchange: connect/send");
+  }
+  std::string response;
+  char buf[4096];
+  for (pollfd p{s.fd, POLLIN, 0}; !stop.stop_requested();) {
+    if (::poll(&p, 1, 10) <= 0) continue;  // nothing yet (or EINTR): look at the token again
+    const ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "loopback_exchange: recv");
+    if (n == 0) return response;
+    response.append(buf, static_cast<std::size_t>(n));
+  }
+  throw std::system_error(std::make_error_code(std::errc::operation_canceled),
+                          "loopback_exchange: stopped");
+}

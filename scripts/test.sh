@@ -9,6 +9,9 @@
 #   CXX               a C++ compiler to use instead of the preset's
 #   SETTLE_BUILD_DIR  build directory (default: build/<preset> in the source tree)
 #   SETTLE_JOBS       parallel build and test jobs (default: the number of CPUs)
+#   SETTLE_REQUIRE_POSTGRES=1  configure with -DSETTLE_REQUIRE_POSTGRES=ON: without libpq and
+#                     the PostgreSQL server programs the configure step fails, instead of the
+#                     PostgreSQL example and benchmark rows being left out (CI sets it)
 #
 # Catch2 is installed with apt-get (as root, or through sudo) when CMake cannot find it.
 set -euo pipefail
@@ -59,7 +62,11 @@ case "$preset" in
 esac
 
 settle_log "configure: preset $preset into $build_dir"
-settle_configure "$preset" "$build_dir"
+postgres_args=()
+if [[ ${SETTLE_REQUIRE_POSTGRES:-} == 1 ]]; then
+  postgres_args=(-DSETTLE_REQUIRE_POSTGRES=ON)
+fi
+settle_configure "$preset" "$build_dir" "${postgres_args[@]}"
 
 settle_log "build: $jobs jobs"
 settle_run cmake --build "$build_dir" --parallel "$jobs"

@@ -20,7 +20,8 @@ namespace peers {
 
 /// The workloads --only accepts.
 inline const std::vector<std::string>& workload_ids() {
-  static const std::vector<std::string> ids{"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "NR"};
+  static const std::vector<std::string> ids{"W1", "W2", "W3", "W4", "W5",
+                                            "W6", "W7", "W8", "W9", "NR"};
   return ids;
 }
 
@@ -40,7 +41,7 @@ inline void usage(std::ostream& out) {
   out << "usage: settle_peers [options]\n"
          "  --repeat N      timed runs per cell (default 7, after one warm-up run)\n"
          "  --quick         a few-seconds smoke run: small sizes, 2 ms blocking, 1 run\n"
-         "  --only W1,W6    run only these workloads (W1..W8, NR = no regression)\n"
+         "  --only W1,W6    run only these workloads (W1..W9, NR = no regression)\n"
          "  --peers a,b     run only these peers:";
   for (const auto& id : peers::available_peers()) {
     out << ' ' << id;
@@ -79,7 +80,7 @@ inline std::optional<options> parse(int argc, char** argv) {
                        [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
         const auto& known = workload_ids();
         if (std::find(known.begin(), known.end(), w) == known.end()) {
-          throw std::invalid_argument("unknown workload " + w + " (expected W1..W8 or NR)");
+          throw std::invalid_argument("unknown workload " + w + " (expected W1..W9 or NR)");
         }
         o.only.insert(w);
       }

@@ -71,8 +71,9 @@ struct config {
   int w7_tasks = 10;
   milliseconds w7_timeout{50};
   int w8_tasks = 10;
-  int latency_repeat = 21;  // timed runs of W7 and W8 (no budget cuts them short)
-  int nr_repeat = 21;       // timed runs of each variant of the no-regression cells
+  int w9_coroutines = 10'000;  // W9b: coroutines awaiting at once
+  int latency_repeat = 21;     // timed runs of W7 and W8 (no budget cuts them short)
+  int nr_repeat = 21;          // timed runs of each variant of the no-regression cells
   int repeat = 5;
   int min_runs = 3;                      // a slow cell still gets this many runs...
   clock_type::duration budget{};         // ...but no more once a peer has spent this long on it

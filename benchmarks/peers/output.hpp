@@ -5,6 +5,7 @@
 #include "harness.hpp"
 #include "options_report.hpp"
 #include "peers.hpp"
+#include "pending_report.hpp"
 #include "report.hpp"
 #include "results.hpp"
 
@@ -157,6 +158,7 @@ inline void print_text(const report& r, std::ostream& out) {
                        rows);
   }
   print_option_tables(r, out);
+  print_pending_tables(r, out);
   if (wanted(r.opts, "W1") || wanted(r.opts, "W3")) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& id : r.peer_ids) {
@@ -301,8 +303,8 @@ inline void print_json(const report& r, std::ostream& out) {
       << ", \"w6_block_ms\": " << json_number(static_cast<double>(c.w6_block.count()) / 1000)
       << ", \"w6_ideal_ms\": " << json_number(w6_ideal_ms(c)) << ", \"w7_tasks\": " << c.w7_tasks
       << ", \"w7_timeout_ms\": " << c.w7_timeout.count() << ", \"w8_tasks\": " << c.w8_tasks
-      << ", \"latency_repeat\": " << c.latency_repeat << ", \"nr_repeat\": " << c.nr_repeat
-      << ", \"tbb\": " << json_string(peers::tbb_version())
+      << ", \"w9_coroutines\": " << c.w9_coroutines << ", \"latency_repeat\": " << c.latency_repeat
+      << ", \"nr_repeat\": " << c.nr_repeat << ", \"tbb\": " << json_string(peers::tbb_version())
       << ", \"asio\": " << json_string(peers::asio_version()) << "},\n";
   out << "  \"results\": [";
   bool first = true;

@@ -9,6 +9,7 @@
 #include "harness.hpp"
 #include "options_workloads.hpp"
 #include "peers.hpp"
+#include "pending_cells.hpp"
 #include "report.hpp"
 
 #include <cstdint>
@@ -53,6 +54,9 @@ inline int probe_w6(const options& o) {
 inline int probe_main(const options& o) {
   if (o.probe == "w6") {
     return probe_w6(o);
+  }
+  if (o.probe == "w9") {
+    return probe_w9(o);
   }
   auto p = peers::make_peer(o.probe_peer, o.threads);
   if (!p) {

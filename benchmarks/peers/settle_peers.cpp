@@ -12,6 +12,9 @@
 //       one runner's chain of sleeps (the machine's floor)
 //   W7  10 tasks waiting on their stop token under settle::timeout(50 ms): wall
 //   W8  request_stop() on the caller's source (settle::stop_on) to the call's return
+//   W9  start now, collect later (SPEC §6), W2's 3 tasks: settle::start + get() beside
+//       the plain call; a coroutine's co_await round trip; 10 000 coroutines awaiting at
+//       once: wall, and the threads alive
 //   NR  W1 and W2 with settle::options{} passed explicitly vs the plain forms
 //
 // Peers: settle's default executor and a fixed settle::thread_pool, one
@@ -31,6 +34,7 @@
 #include "options_report.hpp"
 #include "output.hpp"
 #include "peers.hpp"
+#include "pending_cells.hpp"
 #include "probes.hpp"
 #include "report.hpp"
 
@@ -215,6 +219,14 @@ int run(const options& o) {
   if (wanted(o, "NR") && settle_selected) {
     run_nr(c, append);
   }
+  // Start now, collect later (W2's call started), last for the same reason: W9b's burst
+  // of 30 000 tiny tasks may make the default executor grow. Its threads are counted
+  // as gained in this process, and in a fresh process by the W9 probe below.
+  if (wanted(o, "W9") && settle_selected) {
+    run_w9a(c, append);
+    run_w9b_round_trip(c, append);
+    run_w9b_crowd(c, append);
+  }
 
   // The timed pools are no longer needed; the probes run in fresh processes.
   owned.clear();
@@ -237,6 +249,14 @@ int run(const options& o) {
                  "--block-us", std::to_string(c.w6_block.count())});
     auto child = peers::spawn_self(args);
     r.probes.push_back({"w6", "settle-default", "settle default_executor()", "",
+                        peers::finish(child, clock_type::now() + 120s)});
+  }
+  if (wanted(o, "W9") && settle_selected) {
+    std::cerr << "  threads with " << c.w9_coroutines << " coroutines awaiting (child process)\n";
+    auto args = child_args(o, "w9", "settle-default");
+    args.insert(args.end(), {"--n", std::to_string(c.w9_coroutines)});
+    auto child = peers::spawn_self(args);
+    r.probes.push_back({"w9", "settle-default", "settle default_executor()", "",
                         peers::finish(child, clock_type::now() + 120s)});
   }
   if (wanted(o, "W5")) {
@@ -283,6 +303,7 @@ int run(const options& o) {
   }
   evaluate_targets(r);
   evaluate_option_targets(r);
+  evaluate_pending_targets(r);
 
   if (!o.json_stdout) {
     print_text(r, std::cout);
@@ -312,7 +333,7 @@ int run(const options& o) {
     if (!p.result.ok() ||
         (settle_peer && p.kind == "w5" && p.result.get("result") != "completes" &&
          p.result.get("result") != "n/a") ||
-        (p.kind == "w6" && p.result.get("checksum_ok") != "1")) {
+        ((p.kind == "w6" || p.kind == "w9") && p.result.get("checksum_ok") != "1")) {
       std::cerr << "settle_peers: probe " << p.kind << ' ' << p.peer_id << ' ' << p.shape << ": "
                 << p.result.status << ' ' << p.result.get("result") << '\n';
       failed = failed || settle_peer || !p.result.ok();
