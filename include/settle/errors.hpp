@@ -15,6 +15,7 @@ namespace settle {
 /// when `any` was given no tasks. Copying shares the stored exceptions.
 class aggregate_error : public std::exception {
  public:
+  /// Holds `reasons` (in argument order); `what()` says how many tasks rejected.
   explicit aggregate_error(std::vector<std::exception_ptr> reasons)
       : reasons_(std::move(reasons)),
         what_("settle::aggregate_error: all " + std::to_string(reasons_.size()) +
@@ -23,6 +24,7 @@ class aggregate_error : public std::exception {
   /// Each task's exception, in argument order.
   [[nodiscard]] const std::vector<std::exception_ptr>& reasons() const noexcept { return reasons_; }
 
+  /// "settle::aggregate_error: all N tasks rejected".
   [[nodiscard]] const char* what() const noexcept override { return what_.c_str(); }
 
  private:
@@ -35,6 +37,7 @@ class aggregate_error : public std::exception {
 /// settled when the caller's stop token (`settle::stop_on`) was signalled.
 class cancelled : public std::exception {
  public:
+  /// A fixed message saying the task was not started because its result was not needed.
   [[nodiscard]] const char* what() const noexcept override {
     return "settle::cancelled: the task was not started because its result was no longer "
            "needed";
@@ -46,6 +49,7 @@ class cancelled : public std::exception {
 /// `any` and `race` throw. A `cancelled`, so code that handles "no result" handles both.
 class timed_out : public cancelled {
  public:
+  /// A fixed message saying the call's deadline passed before the task settled.
   [[nodiscard]] const char* what() const noexcept override {
     return "settle::timed_out: the call's deadline passed before the task settled";
   }

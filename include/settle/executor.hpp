@@ -32,6 +32,7 @@ concept executor =
 /// Runs each job at once on the calling thread: combinators become sequential, one task
 /// after another in argument order. The baseline for measuring what concurrency buys.
 struct inline_executor {
+  /// Calls `f()` on the calling thread before returning; whatever `f` throws propagates.
   template <class F>
     requires std::invocable<F>
   void execute(F&& f) const {

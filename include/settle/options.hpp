@@ -35,10 +35,15 @@ namespace settle {
 struct options {
   // Every member has an initializer, so that `options{.max_concurrency = 4, .timeout = 1s}`
   // compiles without -Wmissing-field-initializers warnings.
+  /// At most this many of the call's callables at once; 0 (the default): no limit.
   std::size_t max_concurrency = 0;
+  /// The call's deadline relative to its start; none by default.
   std::optional<std::chrono::steady_clock::duration> timeout{};
+  /// The call's absolute deadline; none by default. With `timeout` too, the earlier wins.
   std::optional<std::chrono::steady_clock::time_point> deadline{};
+  /// The caller's stop token: signalling it cancels the call. None by default.
   std::stop_token stop{};
+  /// Called as `on_settled(index, status)` once per slot as it settles; none by default.
   std::function<void(std::size_t index, settle::status)> on_settled{};
 };
 

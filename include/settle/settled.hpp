@@ -83,6 +83,11 @@ template <class T>
 /// the very object thrown). `T` may be move-only; `settled<T>` is copyable when `T` is
 /// and movable when `T` is. There is no empty state. Not synchronized: like any value,
 /// share it between threads only through a synchronizing hand-off.
+///
+/// Observers (`noexcept`, shared with `settled<void>`): `status()` (`status::fulfilled`
+/// or `status::rejected`), `is_fulfilled()`, `is_rejected()`, `explicit operator bool`
+/// (same as `is_fulfilled()`), and `reason()`: the exception the task threw as a
+/// `std::exception_ptr`, null when fulfilled. `value()` and `value_or()` are below.
 template <class T>
 class settled : public detail::settled_base<T> {
   static_assert(!std::is_reference_v<T>,
@@ -98,6 +103,7 @@ class settled : public detail::settled_base<T> {
   using base = detail::settled_base<T>;
 
  public:
+  /// The task's result type `T`.
   using value_type = T;
 
   /// A fulfilled result whose value is constructed from `args`.
@@ -106,6 +112,10 @@ class settled : public detail::settled_base<T> {
   explicit settled(std::in_place_t, Args&&... args)
       : base(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
+  /// @{
+  /// Copies (when `T` is copyable) or moves (when `T` is movable) the outcome: the value,
+  /// or the reason, which a copy shares. An assignment whose copy or move of the value
+  /// throws leaves `*this` rejected with that exception, never empty, then rethrows it.
   settled(const settled&) = default;
   settled(settled&&) = default;
   settled& operator=(const settled& other)
@@ -121,9 +131,12 @@ class settled : public detail::settled_base<T> {
     if (this != &other) this->assign(std::move(other.storage_));
     return *this;
   }
+  /// @}
   ~settled() = default;
 
-  /// The value; rethrows the reason when rejected.
+  /// @{
+  /// The value, with the value category of `*this` (`T&`, `const T&`, `T&&`,
+  /// `const T&&`); rethrows the reason (the very exception object) when rejected.
   [[nodiscard]] T& value() & {
     this->rethrow_if_rejected();
     return *std::get_if<0>(&this->storage_);
@@ -140,6 +153,7 @@ class settled : public detail::settled_base<T> {
     this->rethrow_if_rejected();
     return std::move(*std::get_if<0>(&this->storage_));
   }
+  /// @}
 
   /// The value, or `T(fallback)` when rejected.
   template <class U>
@@ -168,15 +182,19 @@ class settled<void> : public detail::settled_base<std::monostate> {
   using base = detail::settled_base<std::monostate>;
 
  public:
+  /// `void`: a fulfilled `settled<void>` holds no value.
   using value_type = void;
 
   /// A fulfilled result.
   explicit settled(std::in_place_t) noexcept : base(std::in_place_index<0>) {}
 
+  /// @{
+  /// Copies or moves the outcome (a copy shares the reason).
   settled(const settled&) = default;
   settled(settled&&) = default;
   settled& operator=(const settled&) = default;  // neither alternative can throw
   settled& operator=(settled&&) = default;
+  /// @}
   ~settled() = default;
 
   /// Returns when fulfilled; rethrows the reason when rejected.
@@ -208,7 +226,9 @@ template <class T>
   return settled<T>(detail::rejection{std::move(reason)});
 }
 
+/// @{
 /// The value, or `T(fallback)` when rejected: the seed's `getSettledValue(result, default)`.
+/// The value is copied from an lvalue `result` and moved from an rvalue one.
 template <class T, class U>
   requires(!std::is_void_v<T>) && std::copy_constructible<T> && std::constructible_from<T, U>
 [[nodiscard]] T get_settled_value(const settled<T>& result, U&& fallback) {
@@ -219,8 +239,11 @@ template <class T, class U>
 [[nodiscard]] T get_settled_value(settled<T>&& result, U&& fallback) {
   return std::move(result).value_or(std::forward<U>(fallback));
 }
+/// @}
 
-/// The value, or `std::nullopt` when rejected.
+/// @{
+/// The value, or `std::nullopt` when rejected (copied from an lvalue `result`, moved from
+/// an rvalue one).
 template <class T>
   requires(!std::is_void_v<T>) && std::copy_constructible<T>
 [[nodiscard]] std::optional<T> get_settled_value(const settled<T>& result) {
@@ -233,6 +256,7 @@ template <class T>
   if (result.is_fulfilled()) return std::move(result).value();
   return std::nullopt;
 }
+/// @}
 
 /// A message for a reason: `what()` of a `std::exception`, "unknown exception" for any
 /// other thrown type, "" for a null pointer. Never throws (an allocation failure while

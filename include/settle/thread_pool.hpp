@@ -331,6 +331,8 @@ class thread_pool {
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
 };
 
+// The combinators' access to the queue (declared in detail/): not part of the API reference.
+/// @cond SETTLE_DETAIL
 inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item,
                                                std::size_t units) {
   pool.push(item, units);
@@ -339,6 +341,7 @@ inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item
 inline std::size_t detail::pool_access::withdraw(thread_pool& pool, const void* context) noexcept {
   return pool.withdraw(context);
 }
+/// @endcond
 
 }  // namespace settle
 
