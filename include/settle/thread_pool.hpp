@@ -283,7 +283,7 @@ class thread_pool {
   // The supervisor of an elastic pool (detail/pool_supervisor.hpp): wakes idle threads
   // and starts new ones when the queue stalls, and joins retired threads.
   void supervise();
-  [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock);
+  [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock, bool locks_count);
   [[nodiscard]] bool spawn(std::size_t threads) noexcept;
   void reap(std::unique_lock<std::mutex>& lock);
 
@@ -300,6 +300,8 @@ class thread_pool {
   static constexpr std::chrono::microseconds stall_interval{250};
   static constexpr std::size_t withdraw_depth = 8;
   static constexpr std::chrono::microseconds max_patience{8000};
+  // How long a stalled queue waits before threads waiting for a mutex count as blocked.
+  static constexpr std::chrono::milliseconds lock_patience{20};
   static constexpr std::chrono::milliseconds max_spawn_backoff{1000};
   std::chrono::milliseconds spawn_backoff_{0};  // after a failed thread start (supervisor's)
 
