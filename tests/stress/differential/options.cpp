@@ -8,23 +8,16 @@
 #include <mutex>
 
 #include "differential/oracle.hpp"
+#include "support/options_probes.hpp"
 
 namespace settle_stress {
 
 namespace {
 
-/// "timed_out", "cancelled" (a cancelled that is not timed_out), or "" for anything else.
+/// "timed_out" or "cancelled" (a cancelled that is not timed_out), or "" for anything else.
 std::string expiry_kind(const std::exception_ptr& e) {
-  if (!e) return "";
-  try {
-    std::rethrow_exception(e);
-  } catch (const settle::timed_out&) {
-    return "timed_out";
-  } catch (const settle::cancelled&) {
-    return "cancelled";
-  } catch (...) {
-    return "";
-  }
+  std::string k = settle_test::kind(e);
+  return k == "timed_out" || k == "cancelled" ? k : std::string();
 }
 
 option_run& of(const run_context& c) { return *c.opts; }
