@@ -148,8 +148,8 @@ TEST_CASE(
     "queued work",
     "[unit]") {
   // The holder is this thread: it keeps the mutex until a task queued behind the waiting
-  // one has run, which needs a second pool thread. Lock waits alone do not grow the pool
-  // at once, but a queue that stays stuck makes them count.
+  // one has run, which needs a second pool thread. A moment's wait for a lock does not grow
+  // the pool, but one that lasts counts as blocked.
   thread_pool pool(pool_options{.min_threads = 1, .max_threads = 4});
   std::mutex m;
   std::unique_lock held(m);

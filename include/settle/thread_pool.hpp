@@ -132,7 +132,13 @@ class thread_pool {
     // Relaxed everywhere: it is a hint for growth, and a stale read only shifts one
     // growth decision by a stall interval.
     std::atomic<bool> busy{false};
-    bool finished = false;  // set by the worker itself when it retires (under mutex_)
+    std::atomic<std::uint64_t> runs{0};  // items run so far (relaxed: a hint, like `busy`)
+    bool finished = false;               // set by the worker itself when it retires (under mutex_)
+    // The supervisor's own: since when, and in which run, it has seen this worker wait
+    // for a lock at every look.
+    bool lock_wait_seen = false;
+    std::uint64_t lock_wait_run = 0;
+    std::chrono::steady_clock::time_point lock_wait_since{};
   };
 
   template <class F>
@@ -283,7 +289,7 @@ class thread_pool {
   // The supervisor of an elastic pool (detail/pool_supervisor.hpp): wakes idle threads
   // and starts new ones when the queue stalls, and joins retired threads.
   void supervise();
-  [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock, bool locks_count);
+  [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock);
   [[nodiscard]] bool spawn(std::size_t threads) noexcept;
   void reap(std::unique_lock<std::mutex>& lock);
 
@@ -300,8 +306,8 @@ class thread_pool {
   static constexpr std::chrono::microseconds stall_interval{250};
   static constexpr std::size_t withdraw_depth = 8;
   static constexpr std::chrono::microseconds max_patience{8000};
-  // How long a stalled queue waits before threads waiting for a mutex count as blocked.
-  static constexpr std::chrono::milliseconds lock_patience{20};
+  // How long a worker must wait for a lock within one run before it counts as blocked.
+  static constexpr std::chrono::milliseconds lock_patience{4};
   static constexpr std::chrono::milliseconds max_spawn_backoff{1000};
   std::chrono::milliseconds spawn_backoff_{0};  // after a failed thread start (supervisor's)
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -24,13 +25,11 @@ namespace settle {
 //   of them): an idle thread is never left asleep beside wanted work for longer than a
 //   stall interval;
 // - starts new threads only for busy threads the OS reports blocked: threads that compute
-//   would just share the same cores with new ones, and threads waiting for a lock wait for
-//   the thread that holds it, not for a core (see blocked_of_busy).
+//   would just share the same cores with new ones, and a thread waiting for a lock for a
+//   moment waits for the thread that holds it, not for a core (see blocked_of_busy).
 inline void thread_pool::supervise() {
-  using clock = std::chrono::steady_clock;
   std::unique_lock lock(mutex_);
   std::chrono::microseconds patience = stall_interval;
-  clock::time_point stalled_since = clock::now();  // when the queue last moved, as seen here
   while (!stopping_) {
     reap(lock);
     // `reap` lets go of the lock to join: the destructor may have asked us to stop then,
@@ -43,7 +42,6 @@ inline void thread_pool::supervise() {
       else
         supervisor_cv_.wait(lock);
       supervisor_dormant_ = false;
-      stalled_since = clock::now();
       continue;
     }
     if (live_ > 0) {
@@ -53,7 +51,6 @@ inline void thread_pool::supervise() {
       supervisor_cv_.wait_for(lock, patience);
       if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0 || starting_ > 0) {
         patience = stall_interval;
-        stalled_since = clock::now();
         continue;
       }
     }
@@ -64,10 +61,7 @@ inline void thread_pool::supervise() {
     std::size_t grow = std::min(wanted - wake, max_ - live_);
     // No thread busy: the threads there are (idle ones just woken, a spinning one, new
     // ones still starting) will take the work; nothing says any is blocked.
-    if (grow != 0) {
-      const bool locks_count = clock::now() - stalled_since >= lock_patience;
-      grow = busy_ != 0 ? std::min(grow, blocked_of_busy(lock, locks_count)) : live_ == 0 ? 1 : 0;
-    }
+    if (grow != 0) grow = busy_ != 0 ? std::min(grow, blocked_of_busy(lock)) : live_ == 0 ? 1 : 0;
     if (stopping_) break;
     if (wake == 0 && grow == 0) {
       // Threads computing: look again, but less and less often, so that a long
@@ -95,33 +89,56 @@ inline void thread_pool::supervise() {
 // How many of the busy threads are blocked. Where the OS says (Linux), a busy thread in
 // state 'R' computes; elsewhere every busy thread counts as blocked. A thread at work also
 // waits for a moment now and then (for malloc's lock, or ours while an enqueue holds it):
-// only one seen off the CPU twice, a stall interval apart, counts. And one waiting for a
-// mutex waits for the thread that holds it, which a new thread cannot hurry: while a
-// preempted submitter holds malloc's lock, every worker freeing its memory waits. Such
-// threads count only once the queue has not moved for `lock_patience` (`locks_count`), in
-// case the holder itself waits for queued work. At most one new thread per blocked one
+// only one seen off the CPU twice, a stall interval apart, counts. And one seen waiting for
+// a mutex counts only once it has waited at every look for `lock_patience` within one run:
+// in a burst of tiny tasks, every worker freeing what the submitter allocated waits for
+// malloc's lock whenever the submitter is preempted holding it, and new threads would only
+// wait with them; a wait that lasts is treated as blocking, whoever holds the lock (its
+// holder may wait for queued work, or for I/O). At most one new thread per blocked one
 // each time: tasks that wait for each other get their threads in a few rounds (doubling),
 // and a burst of tiny tasks cannot make the pool jump to its maximum. Under mutex_, which
-// it releases meanwhile.
-inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lock,
-                                                bool locks_count) {
-  std::vector<int> ids;
-  for (const auto& w : workers_)
-    if (w->busy.load(std::memory_order_relaxed)) ids.push_back(w->os_id);
-  lock.unlock();
-  const auto not_blocked = [locks_count](int id) {
-    const auto state = detail::os_thread_now(id);
-    return state == detail::os_thread_state::running ||
-           (state == detail::os_thread_state::waiting_for_lock && !locks_count);
+// it releases meanwhile; only the supervisor reaps workers, so the pointers stay valid.
+inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lock) {
+  struct look {
+    worker* w;
+    std::uint64_t run;  // the run it was in at the first look
   };
-  // The first look needs only the CPU state; the second tells lock waits apart.
-  std::erase_if(ids, [](int id) { return detail::os_thread_on_cpu(id); });
-  if (!ids.empty()) {
+  std::vector<look> looked;
+  for (const auto& w : workers_)
+    if (w->busy.load(std::memory_order_relaxed))
+      looked.push_back({w.get(), w->runs.load(std::memory_order_relaxed)});
+  lock.unlock();
+  const auto on_cpu = [](const look& l) {
+    const bool on = detail::os_thread_on_cpu(l.w->os_id);
+    if (on) l.w->lock_wait_seen = false;
+    return on;
+  };
+  // At the second look, a worker that has finished the run it was in since the first has
+  // not been blocked all along (it may be asleep now for want of work).
+  const auto not_blocked = [](const look& l) {
+    worker& w = *l.w;
+    const auto run = w.runs.load(std::memory_order_relaxed);
+    if (run != l.run || !w.busy.load(std::memory_order_relaxed)) return true;
+    const auto state = detail::os_thread_now(w.os_id);
+    if (state != detail::os_thread_state::waiting_for_lock) {
+      w.lock_wait_seen = false;
+      return state == detail::os_thread_state::running;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!w.lock_wait_seen || w.lock_wait_run != run) {
+      w.lock_wait_seen = true;
+      w.lock_wait_run = run;
+      w.lock_wait_since = now;
+    }
+    return now - w.lock_wait_since < lock_patience;
+  };
+  std::erase_if(looked, on_cpu);
+  if (!looked.empty()) {
     std::this_thread::sleep_for(stall_interval);
-    std::erase_if(ids, not_blocked);
+    std::erase_if(looked, not_blocked);
   }
   lock.lock();
-  return ids.size();
+  return looked.size();
 }
 
 // Starts `threads` threads; false when the OS refused one.

@@ -32,6 +32,7 @@ inline void thread_pool::work(worker* self) {
       for (std::size_t k = 0; k < wake.threads; ++k) work_cv_.notify_one();
       if (wake.supervisor) supervisor_cv_.notify_one();
       item.run(item.context, units);
+      self->runs.fetch_add(1, std::memory_order_relaxed);
       self->busy.store(false, std::memory_order_relaxed);
       lock.lock();
       --busy_;
