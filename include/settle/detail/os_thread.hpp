@@ -47,7 +47,8 @@ inline constexpr long futex_syscall =
 #endif
 
 /// Whether a line of /proc/<pid>/task/<tid>/syscall shows a wait for a mutex: a futex
-/// wait for the value 2 (what glibc's and musl's locks wait on while contended), or a
+/// wait for the value 2 (what glibc's locks wait on while contended; musl's wait on other
+/// values, so there a lock wait counts as blocking at once, as before), or a
 /// priority-inheritance lock. A condition variable, a future or a semaphore waits with
 /// another operation (FUTEX_WAIT_BITSET) or another value, as does every other call.
 [[nodiscard]] inline bool waits_for_lock(const std::string& syscall_line) {
