@@ -80,6 +80,10 @@ struct config {
   clock_type::duration sample_target{};  // fast operations are batched up to this length per sample
   int max_batch = 100'000;
   bool alternate_order = false;  // reverse the peers' order every other round
+  // The first runner opens every round and the others take turns to follow it: after a
+  // single-threaded baseline the other cores have been idle, and the run that comes next
+  // pays for waking them (a halted virtual CPU takes tens of microseconds).
+  bool rotate_followers = false;
 };
 
 inline bool wanted(const options& o, const std::string& workload) {
@@ -204,10 +208,13 @@ inline std::vector<measurement> run_cell(const cell& c, std::vector<runner>& run
     const auto n = static_cast<int>(s.m.samples.size());
     return n >= cfg.repeat || (n >= cfg.min_runs && s.spent >= cfg.budget);
   };
-  for (bool any = true, reverse = false; any; reverse = cfg.alternate_order && !reverse) {
+  std::size_t round = 0;
+  for (bool any = true, reverse = false; any; reverse = cfg.alternate_order && !reverse, ++round) {
     any = false;
     for (std::size_t k = 0; k < states.size(); ++k) {
-      auto& s = states[reverse ? states.size() - 1 - k : k];
+      std::size_t at = reverse ? states.size() - 1 - k : k;
+      if (cfg.rotate_followers && at != 0) at = 1 + (at - 1 + round) % (states.size() - 1);
+      auto& s = states[at];
       if (!s.active || done(s)) {
         continue;
       }

@@ -136,7 +136,8 @@ inline void print_text(const report& r, std::ostream& out) {
   if (wanted(r.opts, "W4")) {
     table("W4: " + w4_label(c) + " CPU tasks, wall ms and speedup over the sequential run (ideal " +
               std::to_string(std::min<std::size_t>(m.cores, static_cast<std::size_t>(c.w4_tasks))) +
-              "); settle: all over a range",
+              "); settle: all over a range; the sequential run opens each round and the "
+              "peers take turns to run right after it",
           "W4", {w4_label(c), "speedup"}, {"wall, ms", "speedup"}, true);
   }
   if (wanted(r.opts, "W5")) {

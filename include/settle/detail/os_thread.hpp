@@ -4,22 +4,23 @@
 /// blocked threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <fstream>
+#include <cstdio>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace settle::detail {
 
 /// The kernel id of the calling thread, read from /proc on Linux; 0 elsewhere.
 [[nodiscard]] inline int current_os_thread_id() noexcept {
-  try {
-    std::ifstream stat("/proc/thread-self/stat");
-    int id = 0;
-    if (stat >> id) return id;
-  } catch (...) {
-  }
-  return 0;
+  std::FILE* f = std::fopen("/proc/thread-self/stat", "r");
+  if (f == nullptr) return 0;
+  int id = 0;
+  if (std::fscanf(f, "%d", &id) != 1) id = 0;
+  std::fclose(f);
+  return id;
 }
 
 enum class os_thread_state {
@@ -69,19 +70,33 @@ inline constexpr long futex_syscall =
   return (command == wait && value == 2) || command == lock_pi || command == lock_pi2;
 }
 
+/// Reads the start of /proc/self/task/<os_id>/<file> into `buf`, without its final
+/// newline: the number of characters read, 0 when unreadable. C stdio, no allocation: the
+/// supervisor looks at running threads every few milliseconds while they compute, and a
+/// costly look would take its share of their cores.
+template <std::size_t N>
+[[nodiscard]] std::size_t read_task_file(int os_id, const char* file, char (&buf)[N]) noexcept {
+  static_assert(N > 1);
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/%s", os_id, file);
+  std::FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return 0;
+  std::size_t n = std::fread(buf, 1, N - 1, f);
+  std::fclose(f);
+  while (n > 0 && buf[n - 1] == '\n') --n;
+  buf[n] = '\0';
+  return n;
+}
+
 /// Whether a thread of this process is on a CPU or waiting for one ('R' in /proc). Cheaper
 /// than `os_thread_now`: one file. Unknown counts as not.
 [[nodiscard]] inline bool os_thread_on_cpu(int os_id) noexcept {
   if (os_id == 0) return false;
-  try {
-    std::ifstream stat("/proc/self/task/" + std::to_string(os_id) + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) return false;
-    const auto close = line.rfind(')');  // the command name may contain anything
-    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'R';
-  } catch (...) {
-    return false;
-  }
+  char line[256];  // "pid (name) state ...": the name has at most 15 characters
+  const std::size_t n = read_task_file(os_id, "stat", line);
+  const std::string_view view(line, n);
+  const auto close = view.rfind(')');  // the name may contain anything
+  return close != std::string_view::npos && close + 2 < view.size() && view[close + 2] == 'R';
 }
 
 /// What a thread of this process is doing, from /proc. Unknown (not Linux, id 0, /proc
@@ -89,15 +104,14 @@ inline constexpr long futex_syscall =
 [[nodiscard]] inline os_thread_state os_thread_now(int os_id) noexcept {
   if (os_id == 0) return os_thread_state::blocked;
   if (os_thread_on_cpu(os_id)) return os_thread_state::running;
+  // A thread of the same process may read another's current system call. "running": it
+  // woke up since.
+  char line[256];
+  const std::size_t n = read_task_file(os_id, "syscall", line);
+  const std::string_view view(line, n);
+  if (view == "running") return os_thread_state::running;
   try {
-    // A thread of the same process may read another's current system call. "running":
-    // it woke up since.
-    std::ifstream syscall("/proc/self/task/" + std::to_string(os_id) + "/syscall");
-    std::string line;
-    if (std::getline(syscall, line)) {
-      if (line == "running") return os_thread_state::running;
-      if (waits_for_lock(line)) return os_thread_state::waiting_for_lock;
-    }
+    if (n != 0 && waits_for_lock(std::string(view))) return os_thread_state::waiting_for_lock;
   } catch (...) {
   }
   return os_thread_state::blocked;
