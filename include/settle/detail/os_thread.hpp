@@ -71,9 +71,9 @@ inline constexpr long futex_syscall =
 }
 
 /// Reads the start of /proc/self/task/<os_id>/<file> into `buf`, without its final
-/// newline: the number of characters read, 0 when unreadable. C stdio, no allocation: the
-/// supervisor looks at running threads every few milliseconds while they compute, and a
-/// costly look would take its share of their cores.
+/// newline: the number of characters read, 0 when unreadable. C stdio into a stack buffer,
+/// with no stream object and no string: the supervisor looks at running threads every few
+/// milliseconds while they compute, and a costly look would take its share of their cores.
 template <std::size_t N>
 [[nodiscard]] std::size_t read_task_file(int os_id, const char* file, char (&buf)[N]) noexcept {
   static_assert(N > 1);
