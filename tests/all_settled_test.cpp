@@ -25,6 +25,7 @@
 #include "support/catch.hpp"
 #include "support/executors.hpp"
 #include "support/probes.hpp"
+#include "support/unreadable_ranges.hpp"
 
 using settle::settled;
 using settle_test::code_of;
@@ -512,36 +513,8 @@ TEST_CASE("all_settled over a moved range moves each task exactly once and copie
 
 TEST_CASE("all_settled propagates the exception thrown while reading an element of its range",
           "[unit]") {
-  settle::thread_pool pool(2);
-  const std::vector<std::size_t> first_middle_last{0, 1, 2};
-  SECTION("a moved range of futures") {
-    for (const std::size_t bad : first_middle_last) {
-      std::vector<std::promise<int>> ps(3);
-      std::vector<std::future<int>> fs;
-      for (auto& p : ps) {
-        fs.push_back(p.get_future());
-        p.set_value(1);
-      }
-      CHECK_THROWS_AS(settle::all_settled(pool, input_only_range(std::move(fs), bad)), test_error);
-    }
-  }
-  SECTION("a range of tasks") {
-    for (const std::size_t bad : first_middle_last) {
-      counters c;
-      std::vector<std::function<int()>> tasks;
-      for (int i = 0; i < 3; ++i)
-        tasks.emplace_back([probe = counted(c, i)] { return probe.value(); });
-      input_only_range range(std::move(tasks), bad);
-      CHECK_THROWS_AS(settle::all_settled(pool, range), test_error);
-      CHECK(c.live() == 3);  // only the range's own: the copies of the elements read are gone
-    }
-  }
-  SECTION("a function mapped over the elements") {
-    for (const std::size_t bad : first_middle_last) {
-      input_only_range range(std::vector<int>{1, 2, 3}, bad);
-      CHECK_THROWS_AS(settle::all_settled(pool, range, [](int id) { return id; }), test_error);
-    }
-  }
+  settle_test::check_unreadable_element_propagates(
+      [](auto&&... a) { return settle::all_settled(std::forward<decltype(a)>(a)...); });
 }
 
 // ---- map: what the function may take --------------------------------------------------------
