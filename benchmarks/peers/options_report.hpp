@@ -70,12 +70,7 @@ inline std::vector<std::pair<std::string, std::string>> nr_cases(const config& c
 
 /// The ratio options{} / plain of the fastest runs of a no-regression cell, or "-".
 inline std::string min_ratio_text(const report& r, const std::string& label) {
-  const auto* plain = r.find("NR", label, "settle-default");
-  const auto* with = r.find("NR", label, "settle-default-options");
-  if (plain == nullptr || with == nullptr || !plain->ok() || !with->ok()) {
-    return "-";
-  }
-  return format_number(with->stats().min / plain->stats().min);
+  return r.fastest_ratio_text("NR", label, "settle-default-options");
 }
 
 inline void evaluate_option_targets(report& r) {

@@ -20,17 +20,6 @@ namespace peers {
 
 inline constexpr double w9a_target = 1.5;  // start + get <= this x the plain call
 
-/// The ratio of the fastest runs of `peer` and of the plain call in a W9 cell, or "-".
-inline std::string w9_min_ratio_text(const report& r, const std::string& workload,
-                                     const std::string& label, const std::string& peer) {
-  const auto* plain = r.find(workload, label, "settle-default");
-  const auto* other = r.find(workload, label, peer);
-  if (plain == nullptr || other == nullptr || !plain->ok() || !other->ok()) {
-    return "-";
-  }
-  return format_number(other->stats().min / plain->stats().min);
-}
-
 /// The largest of a crowd's per-run readings, if it has any.
 inline std::optional<double> w9_most(const report& r, const std::string& label) {
   const auto* m = r.find("W9b", label, "settle-default");
@@ -72,7 +61,7 @@ inline void evaluate_pending_targets(report& r) {
       row.measured =
           "plain " + format_number(*plain) + " µs, start + get " + format_number(*started) +
           " µs: ratio " + format_number(ratio) +
-          " (of the fastest runs: " + w9_min_ratio_text(r, "W9a", w9a_label, w9_start_peer) + ")";
+          " (of the fastest runs: " + r.fastest_ratio_text("W9a", w9a_label, w9_start_peer) + ")";
       row.verdict = ratio <= w9a_target ? "met" : "NOT met";
     }
     r.targets.push_back(row);
@@ -87,7 +76,7 @@ inline void evaluate_pending_targets(report& r) {
     if (plain && awaited) {
       row.measured = "plain " + format_number(*plain) + " µs, co_await " + format_number(*awaited) +
                      " µs: ratio " + format_number(*awaited / *plain) + " (of the fastest runs: " +
-                     w9_min_ratio_text(r, "W9b", w9b_label, w9_co_await_peer) + ")";
+                     r.fastest_ratio_text("W9b", w9b_label, w9_co_await_peer) + ")";
       if (const auto share = r.median("W9b", w9b_elsewhere_label, w9_co_await_peer)) {
         row.measured += "; resumed on another thread in " + format_number(*share) + " % of runs";
       }
@@ -178,7 +167,7 @@ inline void print_pending_tables(const report& r, std::ostream& out) {
     rows.push_back({workload + " " + label, text(workload, label, "settle-default"),
                     text(workload, label, peer),
                     plain && other ? format_number(*other / *plain) : "-",
-                    w9_min_ratio_text(r, workload, label, peer)});
+                    r.fastest_ratio_text(workload, label, peer)});
   }
   out << "## W9: start now, collect later: W2's 3 tiny tasks, round trip in µs, beside the plain "
          "all_settled(a, b, c) (default executor; runs of the two interleaved, "

@@ -98,6 +98,18 @@ struct report {
     }
     return m->stats().median;
   }
+  /// The fastest run of `peer` over the fastest of settle's plain call in one cell, as
+  /// text, or "-" when either is missing.
+  [[nodiscard]] std::string fastest_ratio_text(const std::string& workload,
+                                               const std::string& label,
+                                               const std::string& peer) const {
+    const auto* plain = find(workload, label, "settle-default");
+    const auto* other = find(workload, label, peer);
+    if (plain == nullptr || other == nullptr || !plain->ok() || !other->ok()) {
+      return "-";
+    }
+    return format_number(other->stats().min / plain->stats().min);
+  }
   [[nodiscard]] const probe_record* probe(const std::string& kind, const std::string& peer,
                                           const std::string& shape = "") const {
     for (const auto& p : probes) {
