@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "settle/detail/idle_sentinel.hpp"
+#include "settle/detail/pool_helpers.hpp"
 #include "settle/detail/ring_queue.hpp"
 #include "settle/detail/spinner.hpp"
 #include "settle/detail/work_item.hpp"
@@ -50,9 +52,13 @@ class thread_pool;
 /// threads are blocked (on Linux the kernel says which are; elsewhere a stalled queue is
 /// taken to mean blocked). A burst of short tasks is served by the threads already there:
 /// an enqueue wakes at most a core's worth of idle threads, and idle threads beyond those
-/// are woken once the queue has stalled that quarter millisecond. If the OS refuses a new
-/// thread, the work stays queued for the threads there are, and growth is retried with
-/// back-off. Extra threads exit after `idle_timeout` without work.
+/// are woken once the queue has stalled that quarter millisecond. A plain call's caller
+/// runs its own tasks too, so on Linux it counts as one of that core's worth: while it
+/// and the busy threads keep every core computing, idle threads stay asleep beside its
+/// queued tasks, and one is woken as soon as a core falls idle (for at most 100 ms
+/// without progress; see detail/idle_sentinel.hpp). If the OS refuses a new thread, the
+/// work stays queued for the threads there are, and growth is retried with back-off.
+/// Extra threads exit after `idle_timeout` without work.
 ///
 /// A class derived from `thread_pool` is a `thread_pool` to the combinators: they queue
 /// on it directly (not through a hiding `execute`) and help it as described there.
@@ -204,13 +210,20 @@ class thread_pool {
     std::size_t units;
   };
 
-  void push(detail::work_item item, std::size_t units) {
+  // `helped`: the calling thread will run the entry's units itself too (a plain call).
+  void push(detail::work_item item, std::size_t units, bool helped = false) {
     std::size_t wake = 0;
     bool wake_supervisor = false;
     {
       std::lock_guard lock(mutex_);
       if (closed_) throw std::runtime_error("settle::thread_pool: the pool has shut down");
       queue_.push_back(entry{item, units});
+      // A helping caller of an elastic pool is one of the runners (detail/pool_helpers.hpp):
+      // it takes a unit's worth itself. A worker of this pool is counted as busy already.
+      const std::size_t own = helped && elastic_ && detail::worker_of_pool != this &&
+                                      helpers_.add(item.context, detail::this_thread_os_id())
+                                  ? 1
+                                  : 0;
       spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
       // Written only under mutex_: a load and a store, no read-modify-write.
       spin_line_.pushes.store(spin_line_.pushes.load(std::memory_order_relaxed) + 1,
@@ -219,12 +232,18 @@ class thread_pool {
       // `work`): the submitter pays for no wake-up. Otherwise idle threads already
       // woken for earlier units are not counted twice: one notification per unit, or
       // a unit could sit behind a blocking one.
-      if (spinning_ == 0) wake = std::min({units, idle_ - wakeups_, wake_cap_});
+      if (spinning_ == 0) wake = std::min({units - own, idle_ - wakeups_, room_for_threads()});
       wakeups_ += wake;
       // Nobody idle to take the new work: the supervisor decides whether the pool
       // must grow (it only does when the queue stops draining). With a thread
       // spinning, that thread asks when it takes the entry.
-      wake_supervisor = spinning_ == 0 && wake < units && elastic_ && supervisor_dormant_;
+      wake_supervisor = spinning_ == 0 && wake + own < units && elastic_ && supervisor_dormant_;
+      // Others' work during a hold: the supervisor looks again (callers' own work is
+      // watched by the sentinel meanwhile).
+      if (own == 0 && watching_) {
+        look_now_.store(true, std::memory_order_release);
+        wake_supervisor = true;
+      }
     }
     for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
     if (wake_supervisor) supervisor_cv_.notify_one();
@@ -246,6 +265,7 @@ class thread_pool {
 
   std::size_t withdraw(const void* context) noexcept {
     std::lock_guard lock(mutex_);
+    helpers_.remove(context);  // its caller has finished helping
     // The entry was pushed by this caller a moment ago: it is near the back, if there.
     const std::size_t n = queue_.size();
     for (std::size_t back = 1; back <= n && back <= withdraw_depth; ++back) {
@@ -263,23 +283,10 @@ class thread_pool {
     bool supervisor = false;  // wanted units are left over: the supervisor must look
   };
 
-  // Whom to wake for the queued work a thread leaves behind when it takes a unit: as
-  // many sleeping threads as the work could use, within the pool's wake-up cap, and the
-  // (dormant) supervisor when even more is wanted. One scan of the queue for both.
-  // Under mutex_; the caller notifies after unlocking.
-  wake_plan wake_for_rest() noexcept {
-    const std::size_t sleeping = idle_ - wakeups_;
-    const std::size_t active = busy_ + wakeups_ + spinning_;
-    const std::size_t room = wake_cap_ > active ? wake_cap_ - active : 0;
-    const std::size_t limit = std::min(sleeping, room);
-    const bool ask_supervisor = supervisor_dormant_ && elastic_;
-    if (queue_.empty() || (limit == 0 && !ask_supervisor)) return {};
-    const std::size_t wanted = wanted_items(ask_supervisor ? limit + 1 : limit);
-    wake_plan plan{std::min(wanted, limit), false};
-    plan.supervisor = ask_supervisor && wanted > plan.threads;
-    wakeups_ += plan.threads;
-    return plan;
-  }
+  // Whom to wake for the queued work a thread leaves behind when it takes a unit, and
+  // how many threads one wake-up may bring to work (detail/pool_worker.hpp).
+  wake_plan wake_for_rest() noexcept;
+  [[nodiscard]] std::size_t room_for_threads() const noexcept;
 
   // A worker's life (detail/pool_worker.hpp): take work, spin a moment, sleep, retire.
   void work(worker* self);
@@ -290,6 +297,10 @@ class thread_pool {
   // and starts new ones when the queue stalls, and joins retired threads.
   void supervise();
   [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock);
+  [[nodiscard]] bool hold_for_helpers();
+  void stop_watching() noexcept;
+  static void on_idle_core(void* pool) noexcept;
+  static bool has_queued_work(const void* pool) noexcept;
   [[nodiscard]] bool spawn(std::size_t threads) noexcept;
   void reap(std::unique_lock<std::mutex>& lock);
 
@@ -309,6 +320,9 @@ class thread_pool {
   // How long a worker must wait for a lock within one run before it counts as blocked.
   static constexpr std::chrono::milliseconds lock_patience{4};
   static constexpr std::chrono::milliseconds max_spawn_backoff{1000};
+  // How long idle threads may stay asleep beside helped work that fills the cores and
+  // does not move: a bound, so that tasks spinning until a sibling runs still get it run.
+  static constexpr std::chrono::milliseconds hold_back_limit{100};
   std::chrono::milliseconds spawn_backoff_{0};  // after a failed thread start (supervisor's)
 
   mutable std::mutex mutex_;
@@ -335,15 +349,21 @@ class thread_pool {
   bool stopping_ = false;  // destructor started: drain, then exit
   bool closed_ = false;    // drained: execute refuses
   bool supervisor_dormant_ = false;
-  std::size_t spinning_ = 0;     // threads spinning before they sleep (at most one)
+  std::size_t spinning_ = 0;      // threads spinning before they sleep (at most one)
+  detail::pool_helpers helpers_;  // callers running their own entries' units (elastic pools)
+  // Set by the sentinel (a watched runner left its core) or by a helped enqueue during a
+  // hold: the supervisor looks now.
+  std::atomic<bool> look_now_{false};
+  bool watching_ = false;  // the supervisor holds idle threads back, the sentinel watching
+  detail::idle_sentinel sentinel_{&on_idle_core, &has_queued_work, this};  // eyes on the cores
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
 };
 
 // The combinators' access to the queue (declared in detail/): not part of the API reference.
 /// @cond SETTLE_DETAIL
-inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item,
-                                               std::size_t units) {
-  pool.push(item, units);
+inline void detail::pool_access::enqueue_batch(thread_pool& pool, work_item item, std::size_t units,
+                                               bool helped) {
+  pool.push(item, units, helped);
 }
 
 inline std::size_t detail::pool_access::withdraw(thread_pool& pool, const void* context) noexcept {

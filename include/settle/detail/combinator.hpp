@@ -100,7 +100,7 @@ struct blocking {
   template <class Group, class Ex>
   static auto run(group_handle<Group> g, Ex&& ex, options&& opts) {
     g->prepare(std::move(opts), false);
-    g->launch(ex);
+    g->launch(ex, true);
     g->await_all(ex);
     return Group::rule_type::collect(*g);
   }

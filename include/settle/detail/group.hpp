@@ -91,15 +91,17 @@ class group : public completion {
 
   /// Hands every task to `ex` (futures to the watcher). Runs none on this thread, except
   /// with `inline_executor`, which runs them all here and now.
+  /// `caller_helps`: `await_all` follows at once on this thread (a plain call), so on a
+  /// settle pool the caller is one of the runners.
   template <class Ex>
-  void launch(Ex& ex) noexcept {
+  void launch(Ex& ex, bool caller_helps = false) noexcept {
     constexpr bool sequential = std::is_same_v<std::remove_cv_t<Ex>, inline_executor>;
     arm(!sequential);
     if constexpr (Storage::any_future) {
       if (!decided()) start_futures();
     }
     if constexpr (std::derived_from<std::remove_cv_t<Ex>, thread_pool>)
-      submit_to_pool(ex);
+      submit_to_pool(ex, caller_helps);
     else if constexpr (sequential) {
       launch_all(ex);
       // The tasks have run on this thread; pending futures are left: now the deadline and
@@ -333,7 +335,7 @@ class group : public completion {
   static void run_units(void* context, std::size_t units) noexcept;
   static std::size_t demand(void* context) noexcept;
   void work_from_front() noexcept;
-  void submit_to_pool(thread_pool& pool) noexcept;
+  void submit_to_pool(thread_pool& pool, bool caller_helps) noexcept;
   void help_on_pool(thread_pool& pool) noexcept;
   template <class Ex>
   void launch_all(Ex& ex) noexcept;

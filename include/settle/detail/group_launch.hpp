@@ -66,13 +66,15 @@ void group<Rule, Storage>::work_from_front() noexcept {
 }
 
 template <class Rule, class Storage>
-void group<Rule, Storage>::submit_to_pool(thread_pool& pool) noexcept {
+void group<Rule, Storage>::submit_to_pool(thread_pool& pool, bool caller_helps) noexcept {
   // Under a limit the entry offers `limit` units: the pool never grows for more runners.
   const std::size_t units = limit_ != 0 ? std::min(limit_, callables_) : callables_;
   if (units == 0 || decided()) return;
   add_refs(units);
   try {
-    pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, units);
+    // Under a limit the caller may not help at all (it takes a permit like the others).
+    pool_access::enqueue_batch(pool, work_item{&run_units, this, &demand}, units,
+                               caller_helps && limit_ == 0);
     submitted_ = true;
   } catch (...) {
     const auto reason = std::current_exception();

@@ -11,6 +11,11 @@
 #include <string>
 #include <string_view>
 
+#if defined(__linux__)
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
 namespace settle::detail {
 
 /// The kernel id of the calling thread, read from /proc on Linux; 0 elsewhere.
@@ -71,21 +76,31 @@ inline constexpr long futex_syscall =
 }
 
 /// Reads the start of /proc/self/task/<os_id>/<file> into `buf`, without its final
-/// newline: the number of characters read, 0 when unreadable. C stdio into a stack buffer,
-/// with no stream object and no string: the supervisor looks at running threads every few
-/// milliseconds while they compute, and a costly look would take its share of their cores.
+/// newline: the number of characters read, 0 when unreadable. Plain system calls into a
+/// stack buffer, with no stream and no allocation: the supervisor looks at running threads
+/// every few milliseconds while they compute, and a costly look would take its share of
+/// their cores; the idle sentinel (detail/idle_sentinel.hpp) must not take malloc's locks,
+/// which computing threads need, when it may be preempted for as long as they compute.
 template <std::size_t N>
 [[nodiscard]] std::size_t read_task_file(int os_id, const char* file, char (&buf)[N]) noexcept {
   static_assert(N > 1);
+#if defined(__linux__)
   char path[64];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/%s", os_id, file);
-  std::FILE* f = std::fopen(path, "r");
-  if (f == nullptr) return 0;
-  std::size_t n = std::fread(buf, 1, N - 1, f);
-  std::fclose(f);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  const ::ssize_t got = ::read(fd, buf, N - 1);
+  ::close(fd);
+  std::size_t n = got > 0 ? static_cast<std::size_t>(got) : 0;
   while (n > 0 && buf[n - 1] == '\n') --n;
   buf[n] = '\0';
   return n;
+#else
+  (void)os_id;
+  (void)file;
+  buf[0] = '\0';
+  return 0;
+#endif
 }
 
 /// Whether a thread of this process is on a CPU or waiting for one ('R' in /proc). Cheaper

@@ -23,37 +23,77 @@ namespace settle {
 // threads are stuck (blocked, or on long work), so it
 // - wakes idle threads for the waiting units first (an enqueue wakes only a core's worth
 //   of them): an idle thread is never left asleep beside wanted work for longer than a
-//   stall interval;
+//   stall interval, except beside the tasks of plain calls whose callers and the busy
+//   threads keep the cores computing (see hold_for_helpers), and then for at most
+//   hold_back_limit without progress;
 // - starts new threads only for busy threads the OS reports blocked: threads that compute
 //   would just share the same cores with new ones, and a thread waiting for a lock for a
 //   moment waits for the thread that holds it, not for a core (see blocked_of_busy).
 inline void thread_pool::supervise() {
   std::unique_lock lock(mutex_);
   std::chrono::microseconds patience = stall_interval;
+  // The last look found the threads computing: then the queue moving on says nothing
+  // new, and the looks stay as rare as they had become.
+  bool computing = false;
+  std::chrono::steady_clock::time_point holding_since{};  // idle threads held back since
+  // The sentinel has seen a core free beside held work since the queue was last empty:
+  // that work blocks, and no hold counts on its threads again until then.
+  bool hold_refuted = false;
   while (!stopping_) {
     reap(lock);
     // `reap` lets go of the lock to join: the destructor may have asked us to stop then,
     // and its one notification is gone.
     if (stopping_) break;
     if (queue_.empty() || (live_ >= max_ && idle_ <= wakeups_)) {
+      stop_watching();
       supervisor_dormant_ = true;
       if (retires_ && live_ > min_)
         supervisor_cv_.wait_for(lock, idle_timeout_ + std::chrono::milliseconds(1));  // to reap
       else
         supervisor_cv_.wait(lock);
       supervisor_dormant_ = false;
+      patience = stall_interval;
+      computing = false;
+      holding_since = {};
+      hold_refuted = false;
       continue;
     }
+    bool look_now = false;
     if (live_ > 0) {
       // Work is queued. Give the running threads a moment: if they take nothing from
       // the queue meanwhile (and no woken thread is still on its way), they are stuck.
+      // While the sentinel watches, its word ends the wait at once.
       const std::size_t before = pops_;
-      supervisor_cv_.wait_for(lock, patience);
-      if (stopping_ || queue_.empty() || pops_ != before || wakeups_ > 0 || starting_ > 0) {
-        patience = stall_interval;
+      supervisor_cv_.wait_for(lock, patience, [this] {
+        return stopping_ || look_now_.load(std::memory_order_acquire);
+      });
+      look_now = look_now_.exchange(false, std::memory_order_acq_rel);
+      if (pops_ != before) holding_since = {};
+      if (stopping_ || queue_.empty() || (pops_ != before && !look_now) || wakeups_ > 0 ||
+          starting_ > 0) {
+        if (!computing) patience = stall_interval;
         continue;
       }
     }
+    // Callers run their own queued tasks, and with the busy threads they are a core's
+    // worth: idle threads would only share the cores. They stay asleep while the sentinel
+    // sees no free core beside the work (its word, `look_now`, ends the hold: threads are
+    // woken for the work at once), for at most hold_back_limit without progress.
+    if (look_now && watching_) hold_refuted = true;
+    if (!look_now && !hold_refuted && idle_ > wakeups_ && hold_for_helpers()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (holding_since == std::chrono::steady_clock::time_point{}) holding_since = now;
+      const auto held = now - holding_since;
+      if (held < hold_back_limit) {
+        patience =
+            std::max(std::chrono::duration_cast<std::chrono::microseconds>(hold_back_limit - held),
+                     stall_interval);
+        computing = true;
+        continue;
+      }
+    }
+    stop_watching();
+    holding_since = {};
     // Only stale entries left: one thread gives their references back.
     const std::size_t wanted = std::max<std::size_t>(wanted_items(max_), 1);
     const std::size_t wake = std::min(wanted, idle_ - wakeups_);
@@ -67,9 +107,11 @@ inline void thread_pool::supervise() {
       // Threads computing: look again, but less and less often, so that a long
       // CPU-bound phase is not slowed by the watching itself.
       patience = std::min(patience * 2, max_patience);
+      computing = true;
       continue;
     }
     patience = stall_interval;
+    computing = false;
     lock.unlock();
     for (std::size_t k = 0; k < wake; ++k) work_cv_.notify_one();
     const bool started = spawn(grow);
@@ -139,6 +181,46 @@ inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lo
   }
   lock.lock();
   return looked.size();
+}
+
+// Whether idle threads may stay asleep beside the queued work: when every queued entry
+// is the work of a caller that runs it too (a plain call), the helping callers and the
+// busy threads are a core's worth, and the sentinel watches them from now on (where it
+// can: Linux). No when no queued unit is wanted (stale entries go back through a woken
+// thread). Counts only, no look at the threads: the sentinel sees a free core (one of
+// them blocked) within a tenth of a millisecond, and looks at them in /proc while the
+// cores are busy. Under mutex_.
+inline bool thread_pool::hold_for_helpers() {
+  if (wanted_items(1) == 0) return false;
+  for (std::size_t i = 0; i < queue_.size(); ++i)
+    if (!helpers_.helps(queue_[i].item.context)) return false;
+  std::vector<int> runners;
+  helpers_.os_ids(runners);
+  for (const auto& w : workers_)
+    if (w->busy.load(std::memory_order_relaxed)) runners.push_back(w->os_id);
+  watching_ = runners.size() >= wake_cap_ && sentinel_.watch(runners.data(), runners.size());
+  if (!watching_) sentinel_.unwatch();
+  return watching_;
+}
+
+// The supervisor's: the sentinel has nothing to watch. Under mutex_.
+inline void thread_pool::stop_watching() noexcept {
+  sentinel_.unwatch();
+  watching_ = false;
+}
+
+// The sentinel's test, lock-free: queued entries (stale ones too, a rare false alarm).
+inline bool thread_pool::has_queued_work(const void* pool) noexcept {
+  return static_cast<const thread_pool*>(pool)->spin_line_.queued.load(std::memory_order_relaxed) !=
+         0;
+}
+
+// Called by the sentinel's thread: a core is free beside queued work, or a watched runner
+// is off the CPU.
+inline void thread_pool::on_idle_core(void* pool) noexcept {
+  auto& self = *static_cast<thread_pool*>(pool);
+  self.look_now_.store(true, std::memory_order_release);
+  self.supervisor_cv_.notify_one();
 }
 
 // Starts `threads` threads; false when the OS refused one.

@@ -15,8 +15,36 @@
 
 namespace settle {
 
+// Whom to wake for the queued work a thread leaves behind when it takes a unit: as
+// many sleeping threads as the work could use, within the pool's wake-up cap, and the
+// (dormant) supervisor when even more is wanted. One scan of the queue for both.
+// Under mutex_; the caller notifies after unlocking.
+inline thread_pool::wake_plan thread_pool::wake_for_rest() noexcept {
+  const std::size_t sleeping = idle_ - wakeups_;
+  const std::size_t active = busy_ + wakeups_ + spinning_;
+  const std::size_t cap = room_for_threads();
+  const std::size_t room = cap > active ? cap - active : 0;
+  const std::size_t limit = std::min(sleeping, room);
+  const bool ask_supervisor = supervisor_dormant_ && elastic_;
+  if (queue_.empty() || (limit == 0 && !ask_supervisor)) return {};
+  const std::size_t wanted = wanted_items(ask_supervisor ? limit + 1 : limit);
+  wake_plan plan{std::min(wanted, limit), false};
+  plan.supervisor = ask_supervisor && wanted > plan.threads;
+  wakeups_ += plan.threads;
+  return plan;
+}
+
+// How many threads one wake-up may bring to work: a core's worth less the callers
+// running their own queued tasks (each counted once), where the sentinel can tell when
+// one of them leaves its core (elsewhere nobody would). Under mutex_.
+inline std::size_t thread_pool::room_for_threads() const noexcept {
+  const std::size_t helping = sentinel_.refused() ? 0 : helpers_.threads();
+  return wake_cap_ > helping ? wake_cap_ - helping : 0;
+}
+
 inline void thread_pool::work(worker* self) {
   const int os_id = elastic_ ? detail::current_os_thread_id() : 0;  // only growth needs it
+  detail::worker_of_pool = this;
   std::unique_lock lock(mutex_);
   self->os_id = os_id;
   --starting_;
@@ -84,6 +112,7 @@ inline void thread_pool::stop_and_join() noexcept {
   work_cv_.notify_all();
   supervisor_cv_.notify_all();
   if (supervisor_.joinable()) supervisor_.join();
+  sentinel_.stop();
   // No thread spawns or reaps any more: the list is ours.
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();

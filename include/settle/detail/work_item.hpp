@@ -28,7 +28,8 @@ struct work_item {
 
 /// The combinators' door into a pool: batch submission, not part of the public API.
 struct pool_access {
-  static void enqueue_batch(thread_pool& pool, work_item item, std::size_t units);
+  // `helped`: the caller runs the entry's units too, right after this (a plain call).
+  static void enqueue_batch(thread_pool& pool, work_item item, std::size_t units, bool helped);
   // Takes back the units of `context`'s entry that no thread has taken (its caller ran
   // the rest itself): the number of units, 0 when the entry is gone already.
   static std::size_t withdraw(thread_pool& pool, const void* context) noexcept;
