@@ -117,3 +117,24 @@ TEST_CASE(
   for (const auto& r : settle::all_settled(pool, tasks)) CHECK(r.is_fulfilled());
   CHECK(started.load() == n);
 }
+
+TEST_CASE(
+    "a blocking fan-out right after CPU-bound ones runs its tasks side by side: a free core "
+    "ends the hold at once",
+    "[timing]") {
+  const std::size_t n = cores() + 3;
+  thread_pool pool(with_idle_threads(n + 1));
+  fill_cores(pool);
+  // Each task sleeps: the caller and the worker woken beside it leave their cores, and the
+  // tasks still queued must get idle threads well before the hold's 100 ms limit.
+  constexpr auto nap = 30ms;
+  std::vector<std::function<int()>> tasks(n, [nap] {
+    std::this_thread::sleep_for(nap);
+    return 1;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& r : settle::all_settled(pool, tasks)) CHECK(r.is_fulfilled());
+  const auto wall = std::chrono::steady_clock::now() - start;
+  const auto sequential = nap * static_cast<long>(n);
+  CHECK(wall < sequential * 6 / 10);
+}

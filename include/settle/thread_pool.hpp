@@ -238,10 +238,10 @@ class thread_pool {
       // must grow (it only does when the queue stops draining). With a thread
       // spinning, that thread asks when it takes the entry.
       wake_supervisor = spinning_ == 0 && wake + own < units && elastic_ && supervisor_dormant_;
-      // Others' work during a hold: the supervisor looks again (callers' own work is
-      // watched by the sentinel meanwhile).
-      if (own == 0 && watching_) {
-        look_now_.store(true, std::memory_order_release);
+      // New work during a hold: the supervisor starts its looks afresh, as for a first
+      // call (the hold's threads may have changed, or the work be another's).
+      if (watching_) {
+        recheck_ = true;
         wake_supervisor = true;
       }
     }
@@ -264,8 +264,15 @@ class thread_pool {
   }
 
   std::size_t withdraw(const void* context) noexcept {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     helpers_.remove(context);  // its caller has finished helping
+    if (watching_ && helpers_.empty()) {
+      // The hold's callers are gone: the supervisor ends it now, not at its next look.
+      recheck_ = true;
+      lock.unlock();
+      supervisor_cv_.notify_one();
+      lock.lock();
+    }
     // The entry was pushed by this caller a moment ago: it is near the back, if there.
     const std::size_t n = queue_.size();
     for (std::size_t back = 1; back <= n && back <= withdraw_depth; ++back) {
@@ -297,7 +304,7 @@ class thread_pool {
   // and starts new ones when the queue stalls, and joins retired threads.
   void supervise();
   [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock);
-  [[nodiscard]] bool hold_for_helpers();
+  [[nodiscard]] bool hold_for_helpers(std::unique_lock<std::mutex>& lock);
   void stop_watching() noexcept;
   static void on_idle_core(void* pool) noexcept;
   static bool has_queued_work(const void* pool) noexcept;
@@ -323,6 +330,9 @@ class thread_pool {
   // How long idle threads may stay asleep beside helped work that fills the cores and
   // does not move: a bound, so that tasks spinning until a sibling runs still get it run.
   static constexpr std::chrono::milliseconds hold_back_limit{100};
+  // Between the supervisor's looks during a hold: what a task that blocks while other
+  // processes keep every core busy may wait (the sentinel sees it sooner on a free core).
+  static constexpr std::chrono::milliseconds hold_look{16};
   std::chrono::milliseconds spawn_backoff_{0};  // after a failed thread start (supervisor's)
 
   mutable std::mutex mutex_;
@@ -355,6 +365,7 @@ class thread_pool {
   // hold: the supervisor looks now.
   std::atomic<bool> look_now_{false};
   bool watching_ = false;  // the supervisor holds idle threads back, the sentinel watching
+  bool recheck_ = false;   // a call began or ended during the hold: look afresh
   detail::idle_sentinel sentinel_{&on_idle_core, &has_queued_work, this};  // eyes on the cores
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
 };

@@ -54,12 +54,14 @@ class idle_sentinel {
   [[nodiscard]] bool watch(const int* ids, std::size_t n) noexcept {
     if (n == 0 || n > max_watched || !started()) return false;
     // A sequence lock: the sentinel copies the ids only between two equal, odd states.
+    // Release stores for the ids keep the "being written" state before them; the reader's
+    // acquire loads of the ids keep its second look at the state after them (no fences:
+    // ThreadSanitizer does not model them).
     std::uint64_t s = state_.load(std::memory_order_relaxed);
     s = (s | 1) + 1;  // even: being written
     state_.store(s, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
-    for (std::size_t i = 0; i < n; ++i) ids_[i].store(ids[i], std::memory_order_relaxed);
-    count_.store(n, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n; ++i) ids_[i].store(ids[i], std::memory_order_release);
+    count_.store(n, std::memory_order_release);
     state_.store(s + 1, std::memory_order_release);  // odd: watching
     state_.notify_one();
     return true;
@@ -87,6 +89,13 @@ class idle_sentinel {
     stopping_.store(true, std::memory_order_release);
     state_.fetch_add(2, std::memory_order_release);
     state_.notify_one();
+#if defined(__linux__)
+    // In the idle class it would leave only when a core is free: back in the normal class
+    // where allowed (a privileged process, or RLIMIT_NICE), so that the join is prompt
+    // on a busy machine too.
+    sched_param none{};
+    (void)pthread_setschedparam(thread_.native_handle(), SCHED_OTHER, &none);
+#endif
     thread_.join();
   }
 
@@ -126,10 +135,9 @@ class idle_sentinel {
         continue;
       }
       std::array<int, max_watched> ids{};
-      const std::size_t n = count_.load(std::memory_order_relaxed);
-      for (std::size_t i = 0; i < n; ++i) ids[i] = ids_[i].load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      std::uint64_t now = state_.load(std::memory_order_relaxed);
+      const std::size_t n = count_.load(std::memory_order_acquire);
+      for (std::size_t i = 0; i < n; ++i) ids[i] = ids_[i].load(std::memory_order_acquire);
+      std::uint64_t now = state_.load(std::memory_order_relaxed);  // changed: copy again
       int free_periods = 0;
       auto last_sliver_look = std::chrono::steady_clock::time_point{};
       while (now == s && !stopping_.load(std::memory_order_acquire)) {

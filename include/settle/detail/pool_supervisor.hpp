@@ -52,6 +52,7 @@ inline void thread_pool::supervise() {
       else
         supervisor_cv_.wait(lock);
       supervisor_dormant_ = false;
+      recheck_ = false;
       patience = stall_interval;
       computing = false;
       holding_since = {};
@@ -65,9 +66,19 @@ inline void thread_pool::supervise() {
       // While the sentinel watches, its word ends the wait at once.
       const std::size_t before = pops_;
       supervisor_cv_.wait_for(lock, patience, [this] {
-        return stopping_ || look_now_.load(std::memory_order_acquire);
+        return stopping_ || recheck_ || look_now_.load(std::memory_order_acquire);
       });
       look_now = look_now_.exchange(false, std::memory_order_acq_rel);
+      if (recheck_) {
+        // A call began or ended during the hold: looks start afresh, as for a first call.
+        recheck_ = false;
+        stop_watching();
+        patience = stall_interval;
+        computing = false;
+        holding_since = {};
+        hold_refuted = false;
+        continue;
+      }
       if (pops_ != before) holding_since = {};
       if (stopping_ || queue_.empty() || (pops_ != before && !look_now) || wakeups_ > 0 ||
           starting_ > 0) {
@@ -80,20 +91,29 @@ inline void thread_pool::supervise() {
     // sees no free core beside the work (its word, `look_now`, ends the hold: threads are
     // woken for the work at once), for at most hold_back_limit without progress.
     if (look_now && watching_) hold_refuted = true;
-    if (!look_now && !hold_refuted && idle_ > wakeups_ && hold_for_helpers()) {
+    const std::size_t seen = pops_;
+    if (!look_now && !hold_refuted && idle_ > wakeups_ && hold_for_helpers(lock)) {
+      if (stopping_) break;
       const auto now = std::chrono::steady_clock::now();
       if (holding_since == std::chrono::steady_clock::time_point{}) holding_since = now;
       const auto held = now - holding_since;
       if (held < hold_back_limit) {
-        patience =
-            std::max(std::chrono::duration_cast<std::chrono::microseconds>(hold_back_limit - held),
-                     stall_interval);
+        const auto left =
+            std::chrono::duration_cast<std::chrono::microseconds>(hold_back_limit - held);
+        patience = std::clamp<std::chrono::microseconds>(left, stall_interval, hold_look);
         computing = true;
         continue;
       }
     }
+    if (stopping_) break;
     stop_watching();
     holding_since = {};
+    // The census let go of the lock: if the queue moved meanwhile, look again first.
+    if (pops_ != seen || queue_.empty()) {
+      patience = stall_interval;
+      computing = false;
+      continue;
+    }
     // Only stale entries left: one thread gives their references back.
     const std::size_t wanted = std::max<std::size_t>(wanted_items(max_), 1);
     const std::size_t wake = std::min(wanted, idle_ - wakeups_);
@@ -187,20 +207,38 @@ inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lo
 // is the work of a caller that runs it too (a plain call), the helping callers and the
 // busy threads are a core's worth, and the sentinel watches them from now on (where it
 // can: Linux). No when no queued unit is wanted (stale entries go back through a woken
-// thread). Counts only, no look at the threads: the sentinel sees a free core (one of
-// them blocked) within a tenth of a millisecond, and looks at them in /proc while the
-// cores are busy. Under mutex_.
-inline bool thread_pool::hold_for_helpers() {
+// thread). At a hold's start, the helpers and a core's worth of busy threads must also be
+// on a CPU (where the OS says): work that blocks at once gets its threads at this first
+// look, even when other processes keep every core busy; later, the sentinel sees a free
+// core within a tenth of a millisecond, or a blocked thread at its slivers of CPU.
+// Under mutex_, released while it reads /proc.
+inline bool thread_pool::hold_for_helpers(std::unique_lock<std::mutex>& lock) {
   if (wanted_items(1) == 0) return false;
   for (std::size_t i = 0; i < queue_.size(); ++i)
     if (!helpers_.helps(queue_[i].item.context)) return false;
   std::vector<int> runners;
   helpers_.os_ids(runners);
+  const std::size_t helping = runners.size();
   for (const auto& w : workers_)
     if (w->busy.load(std::memory_order_relaxed)) runners.push_back(w->os_id);
-  watching_ = runners.size() >= wake_cap_ && sentinel_.watch(runners.data(), runners.size());
-  if (!watching_) sentinel_.unwatch();
-  return watching_;
+  if (runners.size() < wake_cap_) return false;
+  lock.unlock();
+  const auto first_busy = runners.begin() + static_cast<std::ptrdiff_t>(helping);
+  bool hold = std::all_of(runners.begin(), first_busy, detail::os_thread_on_cpu);
+  // The runners on a CPU move to the front: the helpers, then busy threads as found.
+  std::size_t on_cpu = helping;
+  std::size_t off_cpu = 0;
+  for (auto it = first_busy; hold && it != runners.end(); ++it) {
+    if (on_cpu >= wake_cap_ || off_cpu >= wake_cap_) break;
+    if (detail::os_thread_on_cpu(*it))
+      runners[on_cpu++] = *it;
+    else
+      ++off_cpu;
+  }
+  hold = hold && on_cpu >= wake_cap_ && sentinel_.watch(runners.data(), on_cpu);
+  lock.lock();
+  watching_ = hold;
+  return hold;
 }
 
 // The supervisor's: the sentinel has nothing to watch. Under mutex_.
