@@ -264,25 +264,26 @@ class thread_pool {
   }
 
   std::size_t withdraw(const void* context) noexcept {
-    std::unique_lock lock(mutex_);
-    helpers_.remove(context);  // its caller has finished helping
-    if (watching_ && helpers_.empty()) {
+    std::size_t units = 0;
+    bool end_hold = false;
+    {
+      std::lock_guard lock(mutex_);
+      helpers_.remove(context);  // its caller has finished helping
       // The hold's callers are gone: the supervisor ends it now, not at its next look.
-      recheck_ = true;
-      lock.unlock();
-      supervisor_cv_.notify_one();
-      lock.lock();
+      end_hold = watching_ && helpers_.empty();
+      if (end_hold) recheck_ = true;
+      // The entry was pushed by this caller a moment ago: it is near the back, if there.
+      const std::size_t n = queue_.size();
+      for (std::size_t back = 1; back <= n && back <= withdraw_depth; ++back) {
+        if (queue_[n - back].item.context != context) continue;
+        units = queue_[n - back].units;
+        queue_.erase(n - back);
+        spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
+        break;
+      }
     }
-    // The entry was pushed by this caller a moment ago: it is near the back, if there.
-    const std::size_t n = queue_.size();
-    for (std::size_t back = 1; back <= n && back <= withdraw_depth; ++back) {
-      if (queue_[n - back].item.context != context) continue;
-      const std::size_t units = queue_[n - back].units;
-      queue_.erase(n - back);
-      spin_line_.queued.store(queue_.size(), std::memory_order_relaxed);
-      return units;
-    }
-    return 0;
+    if (end_hold) supervisor_cv_.notify_one();
+    return units;
   }
 
   struct wake_plan {
@@ -361,13 +362,14 @@ class thread_pool {
   bool supervisor_dormant_ = false;
   std::size_t spinning_ = 0;      // threads spinning before they sleep (at most one)
   detail::pool_helpers helpers_;  // callers running their own entries' units (elastic pools)
-  // Set by the sentinel (a watched runner left its core) or by a helped enqueue during a
-  // hold: the supervisor looks now.
+  // Set by the sentinel (a core free beside queued work, or a watched runner off its
+  // core): the supervisor ends the hold and wakes threads now.
   std::atomic<bool> look_now_{false};
-  bool watching_ = false;  // the supervisor holds idle threads back, the sentinel watching
-  bool recheck_ = false;   // a call began or ended during the hold: look afresh
-  detail::idle_sentinel sentinel_{&on_idle_core, &has_queued_work, this};  // eyes on the cores
+  bool watching_ = false;        // the supervisor holds idle threads back, the sentinel watching
+  bool recheck_ = false;         // a call began or ended during the hold: look afresh
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
+  // Last: it reads the members above from its own thread until stop_and_join ends it.
+  detail::idle_sentinel sentinel_{&on_idle_core, &has_queued_work, this};
 };
 
 // The combinators' access to the queue (declared in detail/): not part of the API reference.

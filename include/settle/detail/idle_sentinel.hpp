@@ -9,6 +9,7 @@
 /// gives it a sliver now and then, a few microseconds each time).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -166,9 +167,9 @@ class idle_sentinel {
           free_periods = 0;
           if (after_yield - last_sliver_look < sliver_look_interval) continue;
           last_sliver_look = after_yield;
-          bool all_on_cpu = true;
-          for (std::size_t i = 0; i < n && all_on_cpu; ++i) all_on_cpu = os_thread_on_cpu(ids[i]);
-          if (all_on_cpu) continue;
+          if (std::all_of(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n),
+                          os_thread_on_cpu))
+            continue;
         }
         fire_(context_);
       }

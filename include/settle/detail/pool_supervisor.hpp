@@ -39,6 +39,15 @@ inline void thread_pool::supervise() {
   // The sentinel has seen a core free beside held work since the queue was last empty:
   // that work blocks, and no hold counts on its threads again until then.
   bool hold_refuted = false;
+  // After a dormant spell, or a call that began or ended during a hold: the looks start
+  // as for a first call.
+  const auto start_afresh = [&] {
+    recheck_ = false;
+    patience = stall_interval;
+    computing = false;
+    holding_since = {};
+    hold_refuted = false;
+  };
   while (!stopping_) {
     reap(lock);
     // `reap` lets go of the lock to join: the destructor may have asked us to stop then,
@@ -52,11 +61,7 @@ inline void thread_pool::supervise() {
       else
         supervisor_cv_.wait(lock);
       supervisor_dormant_ = false;
-      recheck_ = false;
-      patience = stall_interval;
-      computing = false;
-      holding_since = {};
-      hold_refuted = false;
+      start_afresh();
       continue;
     }
     bool look_now = false;
@@ -70,13 +75,8 @@ inline void thread_pool::supervise() {
       });
       look_now = look_now_.exchange(false, std::memory_order_acq_rel);
       if (recheck_) {
-        // A call began or ended during the hold: looks start afresh, as for a first call.
-        recheck_ = false;
         stop_watching();
-        patience = stall_interval;
-        computing = false;
-        holding_since = {};
-        hold_refuted = false;
+        start_afresh();
         continue;
       }
       if (pops_ != before) holding_since = {};
