@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <latch>
 #include <thread>
 
@@ -20,8 +21,13 @@ namespace {
 struct probe {
   std::atomic<bool> wanted{true};
   std::atomic<int> fired{0};
+  std::atomic<std::uint64_t> word{0};  // the watch named by the last call back
 
-  static void fire(void* self) noexcept { static_cast<probe*>(self)->fired.fetch_add(1); }
+  static void fire(void* self, std::uint64_t watch) noexcept {
+    auto& p = *static_cast<probe*>(self);
+    p.word.store(watch);
+    p.fired.fetch_add(1);
+  }
   static bool wants(const void* self) noexcept {
     return static_cast<const probe*>(self)->wanted.load();
   }
@@ -65,13 +71,15 @@ TEST_CASE("the sentinel calls back while wanted work waits and a watched thread 
   idle_sentinel sentinel(&probe::fire, &probe::wants, &p);
   sleeper blocked;
   const int ids[] = {blocked.id.load()};
-  if (!sentinel.watch(ids, 1)) {
+  const std::uint64_t watch = sentinel.watch(ids, 1);
+  if (watch == 0) {
     WARN("the idle scheduling class was refused: no sentinel here");
     CHECK(sentinel.refused());
     return;
   }
   CHECK_FALSE(sentinel.refused());
   CHECK(fired_within(p, 10s));
+  CHECK(p.word.load() == watch);  // the word names the watch it is for
 }
 
 TEST_CASE("the sentinel stays quiet while no work is wanted, and after unwatch", "[unit]") {
@@ -92,15 +100,21 @@ TEST_CASE("the sentinel stays quiet while no work is wanted, and after unwatch",
   CHECK(p.fired.load() == before);
 }
 
-TEST_CASE("a new watch replaces the old one, and stop ends the thread at any moment", "[unit]") {
+TEST_CASE(
+    "a new watch replaces the old one, the same one is kept, and stop ends the thread at any "
+    "moment",
+    "[unit]") {
   probe p;
   sleeper blocked;
   for (int round = 0; round < 50; ++round) {
     idle_sentinel sentinel(&probe::fire, &probe::wants, &p);
     const int self[] = {settle::detail::current_os_thread_id()};
     const int ids[] = {blocked.id.load()};
-    (void)sentinel.watch(self, 1);
-    (void)sentinel.watch(ids, 1);
+    const std::uint64_t first = sentinel.watch(self, 1);
+    const std::uint64_t second = sentinel.watch(ids, 1);
+    if (first != 0) CHECK(second != first);  // a word for the first is told apart
+    // The same threads again: the same watch, and what its slivers saw is kept.
+    if (second != 0) CHECK(sentinel.watch(ids, 1) == second);
     if (round % 2 == 0) std::this_thread::sleep_for(200us);
     sentinel.stop();
     sentinel.stop();  // idempotent; the destructor stops again

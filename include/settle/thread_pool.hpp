@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "settle/detail/cpu_census.hpp"
 #include "settle/detail/idle_sentinel.hpp"
 #include "settle/detail/pool_helpers.hpp"
 #include "settle/detail/ring_queue.hpp"
@@ -305,22 +306,15 @@ class thread_pool {
   // and starts new ones when the queue stalls, and joins retired threads.
   void supervise();
   [[nodiscard]] std::size_t blocked_of_busy(std::unique_lock<std::mutex>& lock);
-  [[nodiscard]] bool hold_for_helpers(std::unique_lock<std::mutex>& lock);
+  [[nodiscard]] bool hold_for_helpers(std::unique_lock<std::mutex>& lock, bool decide = true);
   void stop_watching() noexcept;
-  static void on_idle_core(void* pool) noexcept;
+  static void on_idle_core(void* pool, std::uint64_t watch) noexcept;
   static bool has_queued_work(const void* pool) noexcept;
   [[nodiscard]] bool spawn(std::size_t threads) noexcept;
   void reap(std::unique_lock<std::mutex>& lock);
 
   // How many queued units would still do work, counting no further than `limit`.
-  [[nodiscard]] std::size_t wanted_items(std::size_t limit) const noexcept {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < queue_.size() && n < limit; ++i) {
-      const entry& e = queue_[i];
-      n += e.item.demand == nullptr ? e.units : std::min(e.units, e.item.demand(e.item.context));
-    }
-    return std::min(n, limit);
-  }
+  [[nodiscard]] std::size_t wanted_items(std::size_t limit) const noexcept;
 
   static constexpr std::chrono::microseconds stall_interval{250};
   static constexpr std::size_t withdraw_depth = 8;
@@ -334,6 +328,8 @@ class thread_pool {
   // Between the supervisor's looks during a hold: what a task that blocks while other
   // processes keep every core busy may wait (the sentinel sees it sooner on a free core).
   static constexpr std::chrono::milliseconds hold_look{16};
+  // How old the runners' clocks (from this call's looks) may be to compare with.
+  static constexpr std::chrono::milliseconds census_window{2 * hold_look};
   std::chrono::milliseconds spawn_backoff_{0};  // after a failed thread start (supervisor's)
 
   mutable std::mutex mutex_;
@@ -362,10 +358,12 @@ class thread_pool {
   bool supervisor_dormant_ = false;
   std::size_t spinning_ = 0;      // threads spinning before they sleep (at most one)
   detail::pool_helpers helpers_;  // callers running their own entries' units (elastic pools)
-  // Set by the sentinel (a core free beside queued work, or a watched runner off its
-  // core): the supervisor ends the hold and wakes threads now.
-  std::atomic<bool> look_now_{false};
+  // Set by the sentinel to the watch it speaks for (a core free beside queued work, or a
+  // watched runner off its core): the supervisor ends the hold and wakes threads now.
+  std::atomic<std::uint64_t> look_now_{0};
+  std::uint64_t watch_ = 0;      // the sentinel's current watch (the supervisor's)
   bool watching_ = false;        // the supervisor holds idle threads back, the sentinel watching
+  detail::cpu_census census_;    // the runners' clocks at the last look (the supervisor's)
   bool recheck_ = false;         // a call began or ended during the hold: look afresh
   detail::spin_line spin_line_;  // read by the spinning thread without the lock
   // Last: it reads the members above from its own thread until stop_and_join ends it.

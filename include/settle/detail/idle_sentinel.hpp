@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "settle/detail/cpu_census.hpp"
 #include "settle/detail/os_thread.hpp"
 
 #if defined(__linux__)
@@ -27,7 +28,7 @@
 namespace settle::detail {
 
 /// Watches, from a thread of the idle class, for work that waits while a core could run
-/// it, and then calls `fire(context)` there (again every couple of periods until the
+/// it, and then calls `fire(context, watch)` there (again every couple of periods until the
 /// watch changes): when a core has stayed free for two periods while `wanted(context)`,
 /// or when, at a sliver of CPU while all cores are busy, one of the watched threads
 /// (kernel ids) is off the CPU. Its thread starts with the first watch. `watch`,
@@ -36,11 +37,13 @@ namespace settle::detail {
 /// take: the sentinel may be preempted at any moment, for as long as the cores are busy.
 class idle_sentinel {
  public:
-  using callback = void (*)(void*) noexcept;
+  /// `fire(context, watch)`: `watch` is what `watch()` returned for the watch that fired
+  /// (a word may arrive after its watch has ended: the receiver compares).
+  using callback = void (*)(void*, std::uint64_t) noexcept;
   using predicate = bool (*)(const void*) noexcept;
   static constexpr std::size_t max_watched = 64;
   static constexpr std::chrono::microseconds period{50};
-  static constexpr std::chrono::milliseconds sliver_look_interval{10};
+  static constexpr std::chrono::milliseconds sliver_look_interval{2};
 
   /// `wanted(context)`: whether work waits that a free core could run (cheap, lock-free).
   idle_sentinel(callback fire, predicate wanted, void* context) noexcept
@@ -49,11 +52,20 @@ class idle_sentinel {
   idle_sentinel& operator=(const idle_sentinel&) = delete;
   ~idle_sentinel() { stop(); }
 
-  /// Watches `ids` (each a kernel thread id) from now on, in place of any earlier watch.
-  /// False when nobody watches: not Linux, more than `max_watched` threads, or the thread
-  /// or its idle priority refused (then the caller must look by itself, as before).
-  [[nodiscard]] bool watch(const int* ids, std::size_t n) noexcept {
-    if (n == 0 || n > max_watched || !started()) return false;
+  /// Watches `ids` (each a kernel thread id) from now on, in place of any earlier watch,
+  /// and returns the watch's name (never 0), which `fire` passes back. 0 when nobody
+  /// watches: not Linux, more than `max_watched` threads, or the thread or its idle
+  /// priority refused (then the caller must look by itself, as before).
+  /// Watching the same threads again keeps the watch, and what its slivers saw.
+  [[nodiscard]] std::uint64_t watch(const int* ids, std::size_t n) noexcept {
+    if (n == 0 || n > max_watched || !started()) return 0;
+    if (const std::uint64_t now = state_.load(std::memory_order_relaxed); (now & 1) != 0) {
+      // The ids are written by the caller alone: its own relaxed reads see them.
+      bool same = count_.load(std::memory_order_relaxed) == n;
+      for (std::size_t i = 0; i < n && same; ++i)
+        same = ids_[i].load(std::memory_order_relaxed) == ids[i];
+      if (same) return now;
+    }
     // A sequence lock: the sentinel copies the ids only between two equal, odd states.
     // Release stores for the ids keep the "being written" state before them; the reader's
     // acquire loads of the ids keep its second look at the state after them (no fences:
@@ -65,7 +77,7 @@ class idle_sentinel {
     count_.store(n, std::memory_order_release);
     state_.store(s + 1, std::memory_order_release);  // odd: watching
     state_.notify_one();
-    return true;
+    return s + 1;
   }
 
   /// Stops watching (the sentinel sleeps until the next watch).
@@ -139,8 +151,11 @@ class idle_sentinel {
       const std::size_t n = count_.load(std::memory_order_acquire);
       for (std::size_t i = 0; i < n; ++i) ids[i] = ids_[i].load(std::memory_order_acquire);
       std::uint64_t now = state_.load(std::memory_order_relaxed);  // changed: copy again
+      census_.forget();
       int free_periods = 0;
-      auto last_sliver_look = std::chrono::steady_clock::time_point{};
+      auto last_look = std::chrono::steady_clock::time_point{};
+      bool first_look = true;
+      std::array<cpu_census::verdict, max_watched> did{};
       while (now == s && !stopping_.load(std::memory_order_acquire)) {
         // Asleep for a period; awake again at once when a core is free, or for the
         // sliver the kernel gives the idle class now and then while all cores are busy.
@@ -162,16 +177,21 @@ class idle_sentinel {
           if (++free_periods < 2) continue;
         } else {
           // A sliver: the cores are busy, maybe with other processes, while a watched
-          // thread may be blocked. Look at /proc now and then only: each look costs tens
-          // of microseconds of a busy core.
+          // thread may be blocked. Their clocks say which barely ran since the last look
+          // (one system call each); only those are looked up in /proc, tens of microseconds
+          // of a busy core (they may be waiting for a core). The first look of a watch
+          // only reads the clocks: the watch began with the threads computing.
           free_periods = 0;
-          if (after_yield - last_sliver_look < sliver_look_interval) continue;
-          last_sliver_look = after_yield;
-          if (std::all_of(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n),
-                          os_thread_on_cpu))
-            continue;
+          if (after_yield - last_look < sliver_look_interval) continue;
+          last_look = after_yield;
+          census_.look(ids.data(), n, did.data());
+          bool blocked = false;
+          for (std::size_t i = 0; i < n && !first_look && !blocked; ++i)
+            blocked = did[i] != cpu_census::verdict::computed && !os_thread_on_cpu(ids[i]);
+          first_look = false;
+          if (!blocked) continue;
         }
-        fire_(context_);
+        fire_(context_, s);
       }
       s = now;
     }
@@ -182,6 +202,7 @@ class idle_sentinel {
   predicate wanted_;
   void* context_;
   std::thread thread_;
+  cpu_census census_;                 // the sentinel thread's
   std::atomic<bool> refused_{false};  // no thread, or no idle class (relaxed: a hint)
   std::atomic<bool> stopping_{false};
   // Odd while watching; every change moves it on, so the sentinel sees a new watch.

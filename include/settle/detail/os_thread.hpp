@@ -13,6 +13,7 @@
 
 #if defined(__linux__)
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 #endif
 
@@ -112,6 +113,24 @@ template <std::size_t N>
   const std::string_view view(line, n);
   const auto close = view.rfind(')');  // the name may contain anything
   return close != std::string_view::npos && close + 2 < view.size() && view[close + 2] == 'R';
+}
+
+/// The CPU time a thread of this process has had so far, in nanoseconds, from its CPU
+/// clock: one system call, a tenth of what a /proc read costs. -1 when unknown (not Linux,
+/// id 0, the thread gone).
+[[nodiscard]] inline std::int64_t os_thread_cpu_time(int os_id) noexcept {
+#if defined(__linux__)
+  if (os_id <= 0) return -1;
+  // The kernel's name for a thread's CPU clock, as glibc's pthread_getcpuclockid makes it:
+  // the id inverted and shifted by 3, with the per-thread (4) and scheduler-time (2) bits.
+  const auto clock = static_cast<clockid_t>((~static_cast<unsigned>(os_id) << 3) | 6U);
+  timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return -1;
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+#else
+  (void)os_id;
+  return -1;
+#endif
 }
 
 /// What a thread of this process is doing, from /proc. Unknown (not Linux, id 0, /proc

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "settle/detail/cpu_census.hpp"
 #include "settle/detail/os_thread.hpp"
 #include "settle/thread_pool.hpp"
 
@@ -43,6 +45,7 @@ inline void thread_pool::supervise() {
   // as for a first call.
   const auto start_afresh = [&] {
     recheck_ = false;
+    census_.forget();
     patience = stall_interval;
     computing = false;
     holding_since = {};
@@ -69,20 +72,30 @@ inline void thread_pool::supervise() {
       // Work is queued. Give the running threads a moment: if they take nothing from
       // the queue meanwhile (and no woken thread is still on its way), they are stuck.
       // While the sentinel watches, its word ends the wait at once.
+      // During a hold, the helping callers and busy threads take their callables without
+      // coming back to the queue: the demand falling is their progress.
       const std::size_t before = pops_;
+      const std::size_t demand_before = watching_ ? wanted_items(max_) : 0;
       supervisor_cv_.wait_for(lock, patience, [this] {
-        return stopping_ || recheck_ || look_now_.load(std::memory_order_acquire);
+        return stopping_ || recheck_ || look_now_.load(std::memory_order_acquire) != 0;
       });
-      look_now = look_now_.exchange(false, std::memory_order_acq_rel);
+      // A word for an earlier watch (one that ended while the sentinel fired) is stale.
+      look_now = look_now_.exchange(0, std::memory_order_acq_rel) == watch_ && watching_;
       if (recheck_) {
         stop_watching();
         start_afresh();
         continue;
       }
-      if (pops_ != before) holding_since = {};
-      if (stopping_ || queue_.empty() || (pops_ != before && !look_now) || wakeups_ > 0 ||
-          starting_ > 0) {
+      const bool moved =
+          pops_ != before || (watching_ && !look_now && wanted_items(max_) != demand_before);
+      if (moved) holding_since = {};
+      // Progress while held: the runners' clocks must still say that they compute (a
+      // thread may block while the others take the callables). If not, as a word.
+      if (moved && !look_now && watching_ && !stopping_ && !hold_for_helpers(lock)) look_now = true;
+      if (stopping_ || queue_.empty() || (moved && !look_now) || wakeups_ > 0 || starting_ > 0) {
         if (!computing) patience = stall_interval;
+        // Threads at work: the runners' clocks now, for a hold's start at the next look.
+        if (!stopping_ && !watching_ && !queue_.empty()) (void)hold_for_helpers(lock, false);
         continue;
       }
     }
@@ -90,7 +103,7 @@ inline void thread_pool::supervise() {
     // worth: idle threads would only share the cores. They stay asleep while the sentinel
     // sees no free core beside the work (its word, `look_now`, ends the hold: threads are
     // woken for the work at once), for at most hold_back_limit without progress.
-    if (look_now && watching_) hold_refuted = true;
+    if (look_now) hold_refuted = true;
     const std::size_t seen = pops_;
     if (!look_now && !hold_refuted && idle_ > wakeups_ && hold_for_helpers(lock)) {
       if (stopping_) break;
@@ -206,39 +219,54 @@ inline std::size_t thread_pool::blocked_of_busy(std::unique_lock<std::mutex>& lo
 // Whether idle threads may stay asleep beside the queued work: when every queued entry
 // is the work of a caller that runs it too (a plain call), the helping callers and the
 // busy threads are a core's worth, and the sentinel watches them from now on (where it
-// can: Linux). No when no queued unit is wanted (stale entries go back through a woken
-// thread). At a hold's start, the helpers and a core's worth of busy threads must also be
-// on a CPU (where the OS says): work that blocks at once gets its threads at this first
-// look, even when other processes keep every core busy; later, the sentinel sees a free
-// core within a tenth of a millisecond, or a blocked thread at its slivers of CPU.
-// Under mutex_, released while it reads /proc.
-inline bool thread_pool::hold_for_helpers(std::unique_lock<std::mutex>& lock) {
-  if (wanted_items(1) == 0) return false;
+// can: Linux). No when no queued unit is wanted and no hold is on (stale entries go back
+// through a woken thread). The helpers and a core's worth of busy threads must also be
+// computing: work that blocks at once gets its threads at the hold's first look, even
+// when other processes keep every core busy. Their CPU clocks say so, compared with the
+// previous look of this call (a look that does not `decide` only reads them); a runner
+// whose clock barely moved, or that has no earlier reading, is looked up in /proc (it may
+// be waiting for a core). Later, the sentinel sees a free core within a tenth of a
+// millisecond, or a blocked thread at its slivers of CPU. Under mutex_, released while it
+// reads the clocks.
+inline bool thread_pool::hold_for_helpers(std::unique_lock<std::mutex>& lock, bool decide) {
   for (std::size_t i = 0; i < queue_.size(); ++i)
     if (!helpers_.helps(queue_[i].item.context)) return false;
+  // Every callable is taken: the callers take their entries back as they finish.
+  if (wanted_items(1) == 0) return watching_;
   std::vector<int> runners;
   helpers_.os_ids(runners);
   const std::size_t helping = runners.size();
   for (const auto& w : workers_)
     if (w->busy.load(std::memory_order_relaxed)) runners.push_back(w->os_id);
-  if (runners.size() < wake_cap_) return false;
+  if (runners.size() < wake_cap_ || runners.size() > detail::cpu_census::capacity) return false;
   lock.unlock();
-  const auto first_busy = runners.begin() + static_cast<std::ptrdiff_t>(helping);
-  bool hold = std::all_of(runners.begin(), first_busy, detail::os_thread_on_cpu);
-  // The runners on a CPU move to the front: the helpers, then busy threads as found.
-  std::size_t on_cpu = helping;
-  std::size_t off_cpu = 0;
-  for (auto it = first_busy; hold && it != runners.end(); ++it) {
-    if (on_cpu >= wake_cap_ || off_cpu >= wake_cap_) break;
-    if (detail::os_thread_on_cpu(*it))
-      runners[on_cpu++] = *it;
-    else
-      ++off_cpu;
+  if (census_.age() > census_window) census_.forget();  // from an earlier call: no use
+  std::array<detail::cpu_census::verdict, detail::cpu_census::capacity> did{};
+  census_.look(runners.data(), runners.size(), did.data());
+  const auto computing = [&](std::size_t i) {
+    return did[i] == detail::cpu_census::verdict::computed || detail::os_thread_on_cpu(runners[i]);
+  };
+  std::uint64_t watch = 0;
+  if (decide) {
+    bool hold = true;
+    for (std::size_t i = 0; i < helping && hold; ++i) hold = computing(i);
+    // The computing runners move to the front: the helpers, then busy threads as found.
+    std::size_t on_cpu = helping;
+    std::size_t off_cpu = 0;
+    for (std::size_t i = helping; hold && i < runners.size(); ++i) {
+      if (on_cpu >= wake_cap_ || off_cpu >= wake_cap_) break;
+      if (computing(i))
+        runners[on_cpu++] = runners[i];
+      else
+        ++off_cpu;
+    }
+    if (hold && on_cpu >= wake_cap_) watch = sentinel_.watch(runners.data(), on_cpu);
   }
-  hold = hold && on_cpu >= wake_cap_ && sentinel_.watch(runners.data(), on_cpu);
   lock.lock();
-  watching_ = hold;
-  return hold;
+  if (!decide) return false;
+  watch_ = watch;
+  watching_ = watch != 0;
+  return watching_;
 }
 
 // The supervisor's: the sentinel has nothing to watch. Under mutex_.
@@ -255,9 +283,9 @@ inline bool thread_pool::has_queued_work(const void* pool) noexcept {
 
 // Called by the sentinel's thread: a core is free beside queued work, or a watched runner
 // is off the CPU.
-inline void thread_pool::on_idle_core(void* pool) noexcept {
+inline void thread_pool::on_idle_core(void* pool, std::uint64_t watch) noexcept {
   auto& self = *static_cast<thread_pool*>(pool);
-  self.look_now_.store(true, std::memory_order_release);
+  self.look_now_.store(watch, std::memory_order_release);
   self.supervisor_cv_.notify_one();
 }
 

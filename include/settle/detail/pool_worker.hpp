@@ -42,6 +42,15 @@ inline std::size_t thread_pool::room_for_threads() const noexcept {
   return wake_cap_ > helping ? wake_cap_ - helping : 0;
 }
 
+inline std::size_t thread_pool::wanted_items(std::size_t limit) const noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < queue_.size() && n < limit; ++i) {
+    const entry& e = queue_[i];
+    n += e.item.demand == nullptr ? e.units : std::min(e.units, e.item.demand(e.item.context));
+  }
+  return std::min(n, limit);
+}
+
 inline void thread_pool::work(worker* self) {
   const int os_id = elastic_ ? detail::current_os_thread_id() : 0;  // only growth needs it
   detail::worker_of_pool = this;
