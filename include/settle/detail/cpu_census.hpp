@@ -45,6 +45,13 @@ class cpu_census {
     at_ = now;
   }
 
+  /// Whether thread `id` computes, by what a look said of it: its clock moved enough, or
+  /// else /proc says it is on a CPU or waiting for one (one read, only when the clock
+  /// could not tell).
+  [[nodiscard]] static bool computing(verdict did, int id) noexcept {
+    return did == verdict::computed || os_thread_on_cpu(id);
+  }
+
   /// The time since the last look (since the epoch when none, or forgotten).
   [[nodiscard]] std::chrono::steady_clock::duration age() const noexcept {
     return std::chrono::steady_clock::now() - at_;

@@ -9,7 +9,6 @@
 /// gives it a sliver now and then, a few microseconds each time).
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -187,7 +186,7 @@ class idle_sentinel {
           census_.look(ids.data(), n, did.data());
           bool blocked = false;
           for (std::size_t i = 0; i < n && !first_look && !blocked; ++i)
-            blocked = did[i] != cpu_census::verdict::computed && !os_thread_on_cpu(ids[i]);
+            blocked = !cpu_census::computing(did[i], ids[i]);
           first_look = false;
           if (!blocked) continue;
         }

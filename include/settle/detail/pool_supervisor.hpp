@@ -244,7 +244,7 @@ inline bool thread_pool::hold_for_helpers(std::unique_lock<std::mutex>& lock, bo
   std::array<detail::cpu_census::verdict, detail::cpu_census::capacity> did{};
   census_.look(runners.data(), runners.size(), did.data());
   const auto computing = [&](std::size_t i) {
-    return did[i] == detail::cpu_census::verdict::computed || detail::os_thread_on_cpu(runners[i]);
+    return detail::cpu_census::computing(did[i], runners[i]);
   };
   std::uint64_t watch = 0;
   if (decide) {
